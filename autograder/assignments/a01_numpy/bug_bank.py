@@ -1,0 +1,93 @@
+"""Plausible wrong answers to assignment 01, each of which must lose points.
+
+The test suite grades the solution with each bug applied, end to end through
+nbgrader, and checks that every test cell in ``loses`` scores 0 while the
+rest still score full marks. A bug that only the hidden tests catch has only
+``test_*_hidden`` in ``loses``: that is the proof the hidden tests earn their points.
+"""
+
+from autograder.submissions import Bug
+
+
+def _both(name):
+    return (f"test_{name}_basic", f"test_{name}_hidden")
+
+
+BUGS = [
+    Bug("one_hot_transposed", "one_hot",
+        "Y[np.arange(len(y)), y] = 1.0", "Y = np.zeros((k, len(y)))\n    Y[y, np.arange(len(y))] = 1.0",
+        _both("one_hot"), "builds (k, n) instead of (n, k)"),
+    Bug("one_hot_k_from_data", "one_hot",
+        "Y[np.arange(len(y)), y] = 1.0", "Y = np.eye(y.max() + 1)[y]",
+        _both("one_hot"), "takes the number of classes from the labels instead of k"),
+    Bug("standardize_wrong_axis", "standardize",
+        "mu = X.mean(axis=0)\n    sigma = X.std(axis=0)",
+        "mu = X.mean(axis=1, keepdims=True)\n    sigma = X.std(axis=1, keepdims=True)",
+        _both("standardize"), "standardizes rows instead of columns"),
+    Bug("standardize_no_guard", "standardize",
+        "np.where(sigma > 0, sigma, 1.0)", "sigma",
+        _both("standardize"), "divides constant columns by 0 (NaN and a RuntimeWarning)"),
+    Bug("standardize_sample_std", "standardize",
+        "sigma = X.std(axis=0)", "sigma = X.std(axis=0, ddof=1)",
+        _both("standardize"), "uses the sample std (ddof=1) instead of the population std"),
+    Bug("pairwise_not_squared", "pairwise_sq_dists",
+        "D = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(axis=2)",
+        "D = np.abs(X[:, None, :] - Y[None, :, :]).sum(axis=2)",
+        _both("pairwise_sq_dists"), "sums absolute differences (L1) instead of squares"),
+    Bug("pairwise_sqrt", "pairwise_sq_dists",
+        "D = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(axis=2)",
+        "D = np.sqrt(((X[:, None, :] - Y[None, :, :]) ** 2).sum(axis=2))",
+        _both("pairwise_sq_dists"), "returns distances, not squared distances"),
+    Bug("pairwise_loop", "pairwise_sq_dists",
+        "D = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(axis=2)",
+        "D = np.array([[((x - v) ** 2).sum() for v in Y] for x in X])",
+        _both("pairwise_sq_dists"), "right values, but with the Python loops the exercise forbids"),
+    Bug("grayscale_channel_mean", "to_grayscale",
+        "gray = img @ LUMINANCE", "gray = img.mean(axis=-1)",
+        _both("to_grayscale"), "averages the channels instead of weighting them"),
+    Bug("grayscale_bgr", "to_grayscale",
+        "gray = img @ LUMINANCE", "gray = img @ LUMINANCE[::-1]",
+        _both("to_grayscale"), "applies the weights in B, G, R order"),
+    Bug("grayscale_float_for_uint8", "to_grayscale",
+        "        gray = np.round(gray).astype(img.dtype)", "        pass",
+        _both("to_grayscale"), "returns floats for a uint8 image"),
+    Bug("flip_vertical", "flip_horizontal",
+        "out = img[:, ::-1]", "out = img[::-1]",
+        _both("flip_horizontal"), "flips upside down instead of left-right"),
+    Bug("rotate_clockwise", "rotate90",
+        "np.swapaxes(out, 0, 1)[::-1]", "np.swapaxes(out, 0, 1)[:, ::-1]",
+        _both("rotate90"), "turns clockwise"),
+    Bug("rotate_transposes_channels", "rotate90",
+        "np.swapaxes(out, 0, 1)[::-1]", "out.T[::-1]",
+        ("test_rotate90_hidden",), "uses .T, which also reverses the colour channels"),
+    Bug("rotate_negative_k", "rotate90",
+        "range(k % 4)", "range(k)",
+        ("test_rotate90_hidden",), "does nothing for negative k"),
+    Bug("rotate_calls_rot90", "rotate90",
+        "out = img\n    for", "out = np.rot90(img, k)\n    for _ in []:\n        pass\n    for",
+        _both("rotate90"), "calls np.rot90, which the exercise asks to build"),
+    Bug("crop_no_bounds_check", "crop",
+        "top + height > H or left + width > W", "False",
+        _both("crop"), "lets numpy return a smaller window silently"),
+    Bug("crop_bounds_off_by_one", "crop",
+        "top + height > H or left + width > W", "top + height >= H or left + width >= W",
+        _both("crop"), "rejects windows that touch the bottom or right edge"),
+    Bug("crop_rows_columns_swapped", "crop",
+        "out = img[top:top + height, left:left + width]", "out = img[left:left + width, top:top + height]",
+        _both("crop"), "indexes columns first"),
+    Bug("brightness_no_clip", "adjust_brightness",
+        "out = np.clip(img * factor, 0, high)", "out = img * factor",
+        _both("adjust_brightness"), "does not clip, so uint8 values wrap around"),
+    Bug("brightness_clip_255_for_floats", "adjust_brightness",
+        "high = 255 if img.dtype == np.uint8 else 1.0", "high = 255",
+        _both("adjust_brightness"), "clips float images at 255 instead of 1"),
+    Bug("brightness_returns_float", "adjust_brightness",
+        "out = np.round(out).astype(np.uint8)", "out = np.round(out)",
+        _both("adjust_brightness"), "returns floats for a uint8 image"),
+    Bug("mosaic_no_transpose", "mosaic",
+        ".transpose(0, 2, 1, 3)", "",
+        ("test_mosaic_hidden",), "reshapes without bringing rows of tiles together (right only for 1x1 tiles)"),
+    Bug("mosaic_column_major", "mosaic",
+        "tiles.reshape(rows, cols, H, W).transpose(0, 2, 1, 3)", "tiles.reshape(cols, rows, H, W).transpose(1, 2, 0, 3)",
+        _both("mosaic"), "fills the grid column by column"),
+]

@@ -1,0 +1,206 @@
+"""Hidden tests of assignment 01, one entry per test cell (grade_id).
+
+``test_<name>_basic`` re-checks the notebook's visible examples (so the visible
+points are also decided here, out of the student's reach);
+``test_<name>_hidden`` checks the same rule on inputs the student never saw:
+other shapes, dtypes, edge cases. Expected values come from an independent
+route: explicit Python loops over pixels, the ``statistics`` module,
+``np.eye``, ``np.rot90``; never from the solution notebook.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+
+from autograder.cases import Case, Close, Equal, HiddenTest, NoWarnings, Raises, Satisfies
+
+rng = np.random.default_rng(2024)
+
+# ------------------------------------------------------------------ one_hot
+
+
+def _one_hot(y, k):
+    return np.eye(k)[np.asarray(y, dtype=int)]
+
+
+labels = rng.integers(0, 7, size=50)  # k = 10 below: classes 7..9 never occur
+
+# ------------------------------------------------------------------ standardize
+
+
+def _standardize(rows):
+    """Column by column with the statistics module (population std)."""
+    columns = list(zip(*rows))
+    out = []
+    for col in columns:
+        mu, sigma = statistics.fmean(col), statistics.pstdev(col)
+        out.append([0.0 if sigma == 0 else (v - mu) / sigma for v in col])
+    return np.array(out).T
+
+
+mixed = np.column_stack([rng.normal(3, 2, 30), np.full(30, 4.0), rng.integers(0, 255, 30)])
+pixels = rng.integers(0, 256, size=(40, 6), dtype=np.uint8)
+
+
+def _standardized(Z):
+    """Every column has mean 0 and std 1 (or is all 0)."""
+    Z = np.asarray(Z, dtype=float)
+    means, stds = Z.mean(axis=0), Z.std(axis=0)
+    return bool(np.all(np.abs(means) < 1e-9) and np.all((np.abs(stds - 1) < 1e-9) | (stds == 0)))
+
+
+# ------------------------------------------------------------------ pairwise_sq_dists
+
+
+def _sq_dists(X, Y):
+    return np.array([[sum((a - b) ** 2 for a, b in zip(x, y)) for y in Y] for x in X], dtype=float)
+
+
+P, Q = rng.normal(size=(7, 5)), rng.normal(size=(4, 5))
+row = rng.normal(size=(1, 3))
+
+# ------------------------------------------------------------------ images
+
+
+def _gray(img):
+    img = np.asarray(img)
+    out = [[0.299 * r + 0.587 * g + 0.114 * b for r, g, b in line] for line in img.tolist()]
+    return np.round(out) if img.dtype == np.uint8 else np.array(out)
+
+
+def _flip(img):
+    W = img.shape[1]
+    return np.stack([img[:, W - 1 - c] for c in range(W)], axis=1)
+
+
+def _brightness(img, factor):
+    high = 255 if img.dtype == np.uint8 else 1.0
+    return np.array([min(max(v * factor, 0), high) for v in img.ravel().tolist()]).reshape(img.shape)
+
+
+def _mosaic(images, rows, cols):
+    n, H, W = images.shape
+    out = np.zeros((rows * H, cols * W), dtype=images.dtype)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * H:(r + 1) * H, c * W:(c + 1) * W] = images[i]
+    return out
+
+
+rgb8 = rng.integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
+rgbf = rng.random((3, 4, 3))
+wide = rng.integers(0, 256, size=(3, 5), dtype=np.uint8)  # not square: catches a swapped H, W
+grid = np.arange(30).reshape(5, 6)
+batch = rng.integers(0, 256, size=(5, 3, 2), dtype=np.uint8)
+ramp = np.arange(0, 256, 15, dtype=np.uint8)
+
+TESTS = {
+    "test_one_hot_basic": HiddenTest([
+        Case("one_hot", (np.array([0, 2, 1]), 3), expect=Close(_one_hot([0, 2, 1], 3)), about="[0, 2, 1], k=3"),
+        Case("one_hot", (np.array([1, 1]), 4), expect=Close(_one_hot([1, 1], 4)), about="[1, 1], k=4"),
+    ]),
+    "test_one_hot_hidden": HiddenTest([
+        Case("one_hot", (labels, 10), expect=Close(_one_hot(labels, 10), dtype_kind="f"),
+             about="50 labels in 0..6 with k=10 (not every class occurs)"),
+        Case("one_hot", (np.array([9]), 10), expect=Close(_one_hot([9], 10)), about="the last class"),
+        Case("one_hot", (np.array([], dtype=int), 5), expect=Close(np.zeros((0, 5))), about="no labels"),
+    ]),
+    "test_standardize_basic": HiddenTest([
+        Case("standardize", ([[1.0, 5.0], [3.0, 5.0]],), expect=Close([[-1.0, 0.0], [1.0, 0.0]]),
+             about="[[1, 5], [3, 5]]"),
+    ]),
+    "test_standardize_hidden": HiddenTest([
+        Case("standardize", (mixed,), expect=Close(_standardize(mixed.tolist()), rtol=1e-9, atol=1e-9)
+             & NoWarnings(), about="30x3 with a constant column"),
+        Case("standardize", (pixels,), expect=Close(_standardize(pixels.astype(float).tolist()), dtype_kind="f"),
+             about="uint8 pixels (convert before subtracting)"),
+        Case("standardize", (rng.normal(5, 3, (100, 8)),), expect=Satisfies(
+            _standardized, "columns do not all have mean 0 and std 1 (population std, ddof=0)"),
+             about="100x8 normal data"),
+    ]),
+    "test_pairwise_sq_dists_basic": HiddenTest([
+        Case("pairwise_sq_dists", ([[0, 0], [1, 1]], [[1, 0], [0, 0], [3, 4]]),
+             expect=Close([[1.0, 0.0, 25.0], [1.0, 2.0, 13.0]]), about="2 points vs 3 points"),
+    ], no_loops_in=("pairwise_sq_dists",)),
+    "test_pairwise_sq_dists_hidden": HiddenTest([
+        Case("pairwise_sq_dists", (P, Q), expect=Close(_sq_dists(P, Q)), about="7x5 vs 4x5"),
+        Case("pairwise_sq_dists", (Q, P), expect=Close(_sq_dists(Q, P)), about="4x5 vs 7x5"),
+        Case("pairwise_sq_dists", (P, P), expect=Satisfies(
+            lambda D: np.allclose(np.diag(D), 0, atol=1e-9) and np.allclose(D, np.transpose(D)),
+            "distances of a set to itself must be symmetric with a zero diagonal"), about="X vs X"),
+        Case("pairwise_sq_dists", (row, row + 2), expect=Close([[12.0]]), about="1x3 vs 1x3"),
+    ], no_loops_in=("pairwise_sq_dists",)),
+    "test_to_grayscale_basic": HiddenTest([
+        Case("to_grayscale", (np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [100, 100, 100]]], np.uint8),),
+             expect=Close([[76, 150, 29, 100]], rtol=0, atol=0.5, dtype_kind="u"), about="four pixels"),
+    ]),
+    "test_to_grayscale_hidden": HiddenTest([
+        Case("to_grayscale", (rgb8,), expect=Close(_gray(rgb8), rtol=0, atol=1, dtype_kind="u"),
+             about="a 5x7 uint8 image"),
+        Case("to_grayscale", (rgbf,), expect=Close(_gray(rgbf), dtype_kind="f"), about="a 3x4 float image"),
+    ]),
+    "test_flip_horizontal_basic": HiddenTest([
+        Case("flip_horizontal", (np.array([[1, 2, 3], [4, 5, 6]]),), expect=Equal([[3, 2, 1], [6, 5, 4]]),
+             about="2x3"),
+    ]),
+    "test_flip_horizontal_hidden": HiddenTest([
+        Case("flip_horizontal", (wide,), expect=Equal(_flip(wide)), about="a 3x5 image"),
+        Case("flip_horizontal", (rgb8,), expect=Equal(_flip(rgb8)), about="a 5x7 RGB image"),
+    ]),
+    "test_rotate90_basic": HiddenTest([
+        Case("rotate90", (np.array([[1, 2], [3, 4]]),), expect=Equal([[2, 4], [1, 3]]), about="2x2, k=1"),
+        Case("rotate90", (np.array([[1, 2], [3, 4]]),), {"k": 2}, expect=Equal([[4, 3], [2, 1]]), about="2x2, k=2"),
+    ], banned={"rotate90": ("rot90",)}),
+    "test_rotate90_hidden": HiddenTest([
+        *[Case("rotate90", (wide,), {"k": k}, expect=Equal(np.rot90(wide, k)), about=f"a 3x5 image, k={k}")
+          for k in (1, 2, 3, 4, -1, 5)],
+        Case("rotate90", (rgb8,), expect=Equal(np.rot90(rgb8)), about="a 5x7 RGB image (channels stay R, G, B)"),
+    ], banned={"rotate90": ("rot90",)}),
+    "test_crop_basic": HiddenTest([
+        Case("crop", (np.arange(20).reshape(4, 5), 1, 2, 2, 3), expect=Equal([[7, 8, 9], [12, 13, 14]]),
+             about="4x5 grid, top=1, left=2, 2x3"),
+        Case("crop", (np.arange(20).reshape(4, 5), 3, 0, 2, 2), expect=Raises("ValueError", "window too tall"),
+             about="4x5 grid, top=3, height=2"),
+    ]),
+    "test_crop_hidden": HiddenTest([
+        Case("crop", (grid, 0, 0, 5, 6), expect=Equal(grid), about="the whole 5x6 image"),
+        Case("crop", (grid, 4, 5, 1, 1), expect=Equal([[29]]), about="the bottom-right pixel"),
+        Case("crop", (rgb8, 1, 2, 3, 4), expect=Equal(rgb8[1:4, 2:6]), about="3x4 from a 5x7 RGB image"),
+        Case("crop", (grid, 0, 4, 2, 3), expect=Raises("ValueError", "window too wide"),
+             about="5x6 grid, left=4, width=3"),
+        Case("crop", (grid, -1, 0, 2, 2), expect=Raises("ValueError", "negative top"),
+             about="5x6 grid, top=-1"),
+        Case("crop", (grid, 0, 0, 0, 2), expect=Raises("ValueError", "empty window"),
+             about="5x6 grid, height=0"),
+    ]),
+    "test_adjust_brightness_basic": HiddenTest([
+        Case("adjust_brightness", (np.array([0, 100, 200], np.uint8), 1.5),
+             expect=Close([0, 150, 255], rtol=0, atol=0.5, dtype_kind="u"), about="[0, 100, 200] uint8, x1.5"),
+        Case("adjust_brightness", (np.array([0.2, 0.8]), 2.0), expect=Close([0.4, 1.0], dtype_kind="f"),
+             about="[0.2, 0.8] float, x2"),
+    ]),
+    "test_adjust_brightness_hidden": HiddenTest([
+        Case("adjust_brightness", (ramp, 1.7), expect=Close(_brightness(ramp, 1.7), rtol=0, atol=1, dtype_kind="u"),
+             about="a uint8 ramp, x1.7"),
+        Case("adjust_brightness", (wide, 0.3), expect=Close(_brightness(wide, 0.3), rtol=0, atol=1, dtype_kind="u"),
+             about="a 3x5 uint8 image, x0.3"),
+        Case("adjust_brightness", (rgbf, 3.0), expect=Close(_brightness(rgbf, 3.0), dtype_kind="f"),
+             about="a float RGB image, x3"),
+    ]),
+    "test_mosaic_basic": HiddenTest([
+        Case("mosaic", (np.arange(4).reshape(4, 1, 1) + 1, 2, 2), expect=Equal([[1, 2], [3, 4]]),
+             about="four 1x1 images, 2x2"),
+        Case("mosaic", (np.arange(3).reshape(3, 1, 1) + 1, 2, 2), expect=Equal([[1, 2], [3, 0]]),
+             about="three 1x1 images, 2x2"),
+    ]),
+    "test_mosaic_hidden": HiddenTest([
+        Case("mosaic", (batch, 2, 3), expect=Close(_mosaic(batch, 2, 3), rtol=0, atol=0, dtype_kind="u"),
+             about="five 3x2 uint8 images in a 2x3 grid"),
+        Case("mosaic", (batch, 3, 2), expect=Equal(_mosaic(batch, 3, 2)), about="five 3x2 images in a 3x2 grid"),
+        Case("mosaic", (batch, 1, 5), expect=Equal(_mosaic(batch, 1, 5)), about="five images in one row"),
+        Case("mosaic", (batch, 2, 2), expect=Raises("ValueError", "5 images do not fit in 2x2"),
+             about="five images, 2x2 grid"),
+    ]),
+}

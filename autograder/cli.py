@@ -1,0 +1,173 @@
+"""The instructor's command line: ``python -m autograder <command>``.
+
+Each command is one step of nbgrader's workflow, run in this course
+directory with the hardened configuration of nbgrader_config.py:
+
+    release   solutions/ -> notebooks/ (+ dist/<assignment>.zip for students)
+    collect   copy handed-in notebooks into submitted/<student>/<assignment>/
+    grade     autograde submitted/ -> autograded/ (sandboxed, hidden tests)
+    feedback  autograded/ -> feedback/ (HTML, hidden tests removed)
+    export    the gradebook -> reports/grades.csv
+    report    the grade table with the reason for every lost point
+    demo      all of the above on sample submissions built from the bug bank
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+from . import assignments
+from .course import KIT_ROOT, Course
+from .report import format_table, grade_rows, write_report
+from .submissions import apply_bugs, fill_release, solution_answers, write_submission
+
+
+def release(course: Course, ids: list[str]) -> None:
+    """Generate the student release and a self-contained zip per assignment."""
+    for aid in ids:
+        course.nbgrader("generate_assignment", aid, "--force")
+        bundle = _bundle(course, aid)
+        print(f"released {aid}: notebooks/{aid}/ and {bundle.relative_to(course.root)}")
+
+
+def _bundle(course: Course, aid: str) -> Path:
+    """dist/<aid>.zip: the release folder with real copies of helpers.py and data/.
+
+    Students who download only this zip can run everything (no symlinks).
+    """
+    out = course.root / "dist" / f"{aid}.zip"
+    out.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted((course.release / aid).glob("*.ipynb")):
+            zf.write(path, f"{aid}/{path.name}")
+        zf.write(course.root / "helpers.py", f"{aid}/helpers.py")
+        for path in sorted((course.root / "data").rglob("*.gz")):
+            zf.write(path, f"{aid}/data/{path.relative_to(course.root / 'data')}")
+    return out
+
+
+def collect(course: Course, aid: str, folder: Path) -> None:
+    """Copy ``folder/<student>/*.ipynb`` (or ``folder/<student>.zip``) into submitted/."""
+    for entry in sorted(folder.iterdir()):
+        student = entry.stem
+        dest = course.root / "submitted" / student / aid
+        if entry.is_dir():
+            shutil.copytree(entry, dest, dirs_exist_ok=True)
+        elif entry.suffix == ".zip":
+            dest.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(entry) as zf:
+                for member in zf.namelist():
+                    if member.endswith(".ipynb") and "/." not in member:
+                        (dest / Path(member).name).write_bytes(zf.read(member))
+        else:
+            continue
+        print(f"collected {student}")
+
+
+def grade(course: Course, aid: str, force: bool) -> None:
+    """Autograde every submission of ``aid``; one student's failure never stops the others."""
+    args = ["autograde", aid, "--create"] + (["--force"] if force else [])
+    done = course.nbgrader(*args, check=False)
+    for line in done.stderr.splitlines():
+        if "[autograder]" in line or "SANDBOX" in line or "ERROR" in line:
+            print(line)
+    if done.returncode != 0:
+        print(f"nbgrader autograde reported errors (exit {done.returncode}); see the lines above")
+
+
+def feedback(course: Course, aid: str) -> None:
+    course.nbgrader("generate_feedback", aid, "--force")
+
+
+def export(course: Course) -> Path:
+    out = course.root / "reports" / "grades.csv"
+    out.parent.mkdir(exist_ok=True)
+    course.nbgrader("export", f"--to={out}")
+    return out
+
+
+def report(course: Course, aid: str) -> None:
+    rows = grade_rows(course, aid)
+    print(format_table(aid, rows))
+    print(f"details: {write_report(course, aid, rows).relative_to(course.root)}")
+
+
+# ---------------------------------------------------------------- samples
+
+SAMPLES = ("sample-full", "sample-untouched", "sample-partial")
+
+
+def write_samples(course: Course, aid: str) -> None:
+    """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one.
+
+    The partly wrong submission has every bug of the bank that only the
+    hidden tests catch: its visible checks all pass, and it still loses points.
+    """
+    bugs = assignments.bug_bank(aid)
+    sneaky = [b for b in bugs if all(t.endswith("_hidden") for t in b.loses)] or bugs[:1]
+    for nb in course.notebooks(aid):
+        full = solution_answers(course, aid, nb)
+        write_submission(course, "sample-full", aid, {nb: fill_release(course, aid, nb, full)})
+        write_submission(course, "sample-untouched", aid, {nb: fill_release(course, aid, nb, {})})
+        partial = apply_bugs(full, [b for b in sneaky if b.cell in full])
+        write_submission(course, "sample-partial", aid, {nb: fill_release(course, aid, nb, partial)})
+
+
+def demo(course: Course, ids: list[str]) -> None:
+    """Release, grade the samples, write feedback, export, report: the kit end to end."""
+    started = time.perf_counter()
+    release(course, ids)
+    for aid in ids:
+        write_samples(course, aid)
+        grade(course, aid, force=True)
+        feedback(course, aid)
+    print(f"grade table: {export(course).relative_to(course.root)}\n")
+    for aid in ids:
+        report(course, aid)
+        print()
+    print(f"feedback for students: feedback/<student>/<assignment>/*.html; "
+          f"total {time.perf_counter() - started:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=KIT_ROOT, help="course directory (default: this repo)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in [("release", "generate notebooks/ from solutions/"),
+                       ("demo", "release, grade the sample submissions, feedback, report")]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p = sub.add_parser("collect", help="import submissions: FOLDER/<student>/ or FOLDER/<student>.zip")
+    p.add_argument("assignment")
+    p.add_argument("folder", type=Path)
+    p = sub.add_parser("grade", help="autograde the submissions of an assignment")
+    p.add_argument("assignment")
+    p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    for name, text in [("feedback", "write HTML feedback without hidden tests"),
+                       ("report", "print and write the grade table")]:
+        sub.add_parser(name, help=text).add_argument("assignment")
+    sub.add_parser("export", help="write reports/grades.csv")
+    args = parser.parse_args(argv)
+
+    course = Course(args.root.resolve())
+    ids = getattr(args, "assignments", None) or course.assignments()
+    if args.command == "release":
+        release(course, ids)
+    elif args.command == "demo":
+        demo(course, ids)
+    elif args.command == "collect":
+        collect(course, args.assignment, args.folder)
+    elif args.command == "grade":
+        grade(course, args.assignment, args.force)
+    elif args.command == "feedback":
+        feedback(course, args.assignment)
+    elif args.command == "export":
+        print(export(course))
+    elif args.command == "report":
+        report(course, args.assignment)
+    return 0

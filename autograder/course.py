@@ -1,0 +1,103 @@
+"""The course directory and the nbgrader commands run in it.
+
+The repository itself is an nbgrader course directory (see
+nbgrader_config.py): ``solutions/`` is nbgrader's source, ``notebooks/`` its
+release, and ``submitted/ -> autograded/ -> feedback/`` plus
+``gradebook.db`` are created beside them while grading (git ignores them).
+
+Tests and benchmarks grade in a *scratch* course (:meth:`Course.scratch`), a
+throwaway copy of the solutions and release, so they never touch the
+instructor's gradebook.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_FILES = ("helpers.py",)  # linked into every released assignment folder
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+
+    @property
+    def source(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def release(self) -> Path:
+        return self.root / "notebooks"
+
+    course_id = "dl-fundamentals"  # nbgrader_config.py reads it from here
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def assignments(self) -> list[str]:
+        """Assignment ids: the folders of solutions/ that hold notebooks."""
+        return sorted(p.name for p in self.source.iterdir() if any(p.glob("*.ipynb")))
+
+    def notebooks(self, assignment: str) -> list[str]:
+        """Notebook names (without .ipynb) of an assignment."""
+        return sorted(p.stem for p in (self.source / assignment).glob("*.ipynb"))
+
+    def source_notebook(self, assignment: str, notebook: str) -> Path:
+        return self.source / assignment / f"{notebook}.ipynb"
+
+    def release_notebook(self, assignment: str, notebook: str) -> Path:
+        return self.release / assignment / f"{notebook}.ipynb"
+
+    def nbgrader(self, *args: str, check: bool = True, timeout: float = 3600) -> subprocess.CompletedProcess:
+        """Run ``nbgrader ARGS`` in this course, as an instructor would from its root."""
+        env = dict(os.environ)
+        bin_dir = str(Path(sys.executable).parent)  # nbgrader calls `alembic` by name
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+        env["PYTHONPATH"] = str(KIT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={self.root}"]
+        done = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+        return done
+
+    @classmethod
+    def scratch(cls, dest: Path, assignments: list[str] | None = None) -> "Course":
+        """A throwaway course at ``dest`` with this kit's solutions and release.
+
+        assignments: restrict to these ids (default: all).
+        """
+        kit = cls(KIT_ROOT)
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(KIT_ROOT / "nbgrader_config.py", dest)
+        for name in (*SHARED_FILES, "data"):
+            (dest / name).symlink_to(KIT_ROOT / name)
+        for assignment in assignments or kit.assignments():
+            for tree in ("solutions", "notebooks"):
+                if (KIT_ROOT / tree / assignment).exists():
+                    shutil.copytree(KIT_ROOT / tree / assignment, dest / tree / assignment, symlinks=True)
+        return cls(dest)
+
+
+def link_shared_files(assignment: str, student: str, notebooks: list[str]) -> None:
+    """nbgrader post-convert hook for generate_assignment.
+
+    Links helpers.py into the released assignment folder, so the notebook
+    imports the one shared copy (relative link: it survives moving the repo).
+    notebooks: the source notebook paths nbgrader just converted.
+    """
+    if not notebooks:
+        return
+    root = Path(notebooks[0]).resolve().parent.parent.parent
+    folder = root / "notebooks" / assignment
+    for name in SHARED_FILES:
+        link = folder / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(Path("..") / ".." / name)

@@ -1,0 +1,82 @@
+"""The grade table: what every student scored on every notebook, and why.
+
+Scores come from the gradebook (nbgrader's database); the reasons come from
+the ``<notebook>.grading.json`` files ScoreHiddenTests writes beside each
+autograded notebook.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from .course import Course
+
+
+@dataclass
+class Row:
+    """One student's result on one notebook."""
+
+    student: str
+    notebook: str
+    score: float
+    max_score: float
+    problems: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "test_id: reason" of every failed test cell
+
+
+def grade_rows(course: Course, assignment: str) -> list[Row]:
+    """A row per (student, notebook) with a submission of ``assignment``."""
+    rows = []
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            submissions = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            return []
+        for submission in sorted(submissions, key=lambda s: s.student.id):
+            for nb in sorted(submission.notebooks, key=lambda n: n.name):
+                rows.append(_row(course, assignment, submission.student.id, nb.name,
+                                 nb.score, nb.max_score))
+    return rows
+
+
+def _row(course, assignment, student, notebook, score, max_score) -> Row:
+    row = Row(student, notebook, float(score), float(max_score))
+    report = course.root / "autograded" / student / assignment / f"{notebook}.grading.json"
+    if not report.is_file():
+        row.problems.append("not autograded (no grading report): the submission could not be graded")
+        return row
+    data = json.loads(report.read_text(encoding="utf-8"))
+    row.problems = list(data.get("problems", []))
+    row.failed = [f"{tid}: {t['reason']}" for tid, t in sorted(data.get("tests", {}).items()) if not t["passed"]]
+    return row
+
+
+def format_table(assignment: str, rows: list[Row]) -> str:
+    """A plain-text table, one line per notebook, plus one line per problem."""
+    if not rows:
+        return f"{assignment}: no submissions graded yet"
+    width = max(len(r.student) for r in rows)
+    lines = [f"{'student':<{width}}  {'notebook':<14} {'score':>13}", "-" * (width + 30)]
+    for r in rows:
+        pct = 100 * r.score / r.max_score if r.max_score else 0.0
+        lines.append(f"{r.student:<{width}}  {r.notebook:<14} {r.score:5g} / {r.max_score:<5g} {pct:4.0f} %")
+        lines.extend(f"{'':<{width}}    ! {p}" for p in r.problems)
+    return "\n".join(lines)
+
+
+def write_report(course: Course, assignment: str, rows: list[Row]) -> Path:
+    """reports/<assignment>.md: the table, then every failed test with its reason."""
+    out = course.root / "reports" / f"{assignment}.md"
+    out.parent.mkdir(exist_ok=True)
+    parts = [f"# Grades: {assignment}\n", "```", format_table(assignment, rows), "```\n"]
+    for r in rows:
+        if r.failed:
+            parts.append(f"## {r.student} / {r.notebook}\n")
+            parts.extend(f"- {line}" for line in r.failed)
+            parts.append("")
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out
