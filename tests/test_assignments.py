@@ -1,0 +1,119 @@
+"""Every assignment, both directions, through the real nbgrader pipeline.
+
+* the solution earns every autograded point;
+* the untouched release runs without errors outside test cells and earns 0;
+* every bug in the bank loses the points it must, and only those;
+* the release is exactly what solutions/ generates, with no answers or hidden tests in it;
+* feedback shows no hidden test.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nbformat
+import pytest
+
+from autograder import assignments
+from autograder.course import Course
+from autograder.preprocessors import is_test_cell
+from conftest import ASSIGNMENTS, ROOT
+
+KIT = Course(ROOT)
+NOTEBOOKS = [(a, nb) for a in ASSIGNMENTS for nb in KIT.notebooks(a)]
+
+
+def graded_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    return {c.metadata.nbgrader.grade_id: c for c in nb.cells if is_test_cell(c)}
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_every_test_cell_has_a_hidden_test_and_records_under_its_own_id(aid, notebook):
+    cells = graded_cells(nbformat.read(KIT.source_notebook(aid, notebook), as_version=4))
+    tests = assignments.hidden_tests(aid)
+    assert set(cells) <= set(tests), f"test cells without hidden tests: {set(cells) - set(tests)}"
+    for gid, cell in cells.items():
+        assert f'record_for_grader("{gid}"' in cell.source, f"{gid} records under another id"
+        hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1]
+        assert "### END HIDDEN TESTS" in hidden
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_solution_earns_full_marks(graded, aid, notebook):
+    g = graded(aid)
+    score, max_score = g.score("sample-full", notebook)
+    report = g.report("sample-full", notebook)
+    failed = {t: v["reason"] for t, v in report["tests"].items() if not v["passed"]}
+    assert max_score > 0
+    assert (score, failed, report["problems"]) == (max_score, {}, [])
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_untouched_release_runs_clean_and_earns_nothing(graded, aid, notebook):
+    g = graded(aid)
+    assert g.score("sample-untouched", notebook)[0] == 0
+    assert set(g.cell_scores("sample-untouched", notebook).values()) == {0}
+    autograded = nbformat.read(g.course.root / "autograded" / "sample-untouched" / aid / f"{notebook}.ipynb",
+                               as_version=4)
+    errors = [(i, o.ename, o.evalue) for i, c in enumerate(autograded.cells)
+              if c.cell_type == "code" and not is_test_cell(c)
+              for o in c.outputs if o.output_type == "error"]
+    assert errors == [], "the untouched release must run without errors outside test cells"
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_every_bug_in_the_bank_loses_exactly_its_points(graded, aid):
+    g = graded(aid)
+    for student, bugs in g.rounds.items():
+        for notebook in g.course.notebooks(aid):
+            scores = g.cell_scores(student, notebook)
+            must_lose = {t for b in bugs for t in b.loses}
+            for bug in bugs:
+                kept = {t: scores[t] for t in bug.loses if scores.get(t)}
+                assert kept == {}, f"bug {bug.name} ({bug.why}) still earned {kept}"
+            wrongly_lost = {t for t, s in scores.items() if t not in must_lose and s == 0}
+            assert wrongly_lost == set(), f"{student} lost points on untouched cells {wrongly_lost}"
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_sample_partial_keeps_visible_points_and_loses_hidden_ones(graded, aid):
+    g = graded(aid)
+    for notebook in g.course.notebooks(aid):
+        score, max_score = g.score("sample-partial", notebook)
+        assert 0 < score < max_score
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_release_is_what_the_solutions_generate(graded, aid):
+    g = graded(aid)  # its scratch course generated the release afresh from solutions/
+    for notebook in KIT.notebooks(aid):
+        fresh = nbformat.read(g.course.release_notebook(aid, notebook), as_version=4)
+        committed = nbformat.read(KIT.release_notebook(aid, notebook), as_version=4)
+        assert fresh == committed, f"notebooks/{aid} is stale: run `python -m autograder release {aid}`"
+    assert (KIT.release / aid / "helpers.py").resolve() == (ROOT / "helpers.py").resolve()
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_release_holds_no_solution_and_no_hidden_test(aid, notebook):
+    source = nbformat.read(KIT.source_notebook(aid, notebook), as_version=4)
+    release_text = KIT.release_notebook(aid, notebook).read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "record_for_grader(\\\""):
+        assert marker not in release_text
+    solution_lines = {line.strip() for cell in source.cells
+                      for region in re.findall(r"### BEGIN SOLUTION(.*?)### END SOLUTION", cell.source, re.S)
+                      for line in region.splitlines() if len(line.strip()) > 12}
+    leaked = {line for line in solution_lines if line in release_text}
+    assert leaked == set()
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_feedback_shows_no_hidden_test(graded, aid):
+    g = graded(aid)
+    g.course.nbgrader("generate_feedback", aid, "--force")
+    pages = list((g.course.root / "feedback").rglob("*.html"))
+    assert len(pages) >= 3
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # what the student reads
+        assert "Autograder" in text, page  # every test cell shows its verdict
+        assert 'record_for_grader("' not in text and "HIDDEN TESTS" not in text, page
