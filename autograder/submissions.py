@@ -51,8 +51,9 @@ def solution_answers(course: Course, assignment: str, notebook: str) -> dict[str
         nbg = cell.metadata.get("nbgrader", {})
         if nbg.get("solution") and cell.cell_type == "code":
             answers[nbg["grade_id"]] = cell.source.replace(BEGIN, START).replace(END, STOP)
-        elif nbg.get("solution"):
-            answers[nbg["grade_id"]] = cell.source
+        elif nbg.get("solution"):  # a written answer: the model answer without the markers
+            answers[nbg["grade_id"]] = "\n".join(
+                line for line in cell.source.splitlines() if line.strip() not in (BEGIN, END)).strip()
     return answers
 
 
