@@ -312,6 +312,11 @@ def record_for_grader(test_id, **functions):
     import warnings
 
     probe_dir = os.environ.get(PROBE_DIR_ENV)
+    if not probe_dir and os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        # Graded by an nbgrader that did not load the course's nbgrader_config.py:
+        # fail loudly rather than let every hidden test pass unchecked.
+        raise RuntimeError("hidden tests need the course's grader: run nbgrader from the course "
+                           "directory so that nbgrader_config.py is loaded")
     if not probe_dir:
         print("(hidden tests run when the notebook is graded)")
         return

@@ -20,6 +20,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from nbgrader.api import Gradebook, MissingEntry
+
 from . import assignments
 from .course import KIT_ROOT, Course
 from .report import format_table, grade_rows, write_report
@@ -69,7 +71,15 @@ def collect(course: Course, aid: str, folder: Path) -> None:
 
 
 def grade(course: Course, aid: str, force: bool) -> None:
-    """Autograde every submission of ``aid``; one student's failure never stops the others."""
+    """Autograde every submission of ``aid``; one student's failure never stops the others.
+
+    Without --force, nbgrader skips students that have an autograded folder.
+    A run that was killed midway leaves one such folder without saved grades:
+    it is removed first, so this run grades that student again.
+    """
+    for student in unfinished(course, aid):
+        print(f"regrading {student}: the last grading run stopped before saving their grades")
+        shutil.rmtree(course.root / "autograded" / student / aid)
     args = ["autograde", aid, "--create"] + (["--force"] if force else [])
     done = course.nbgrader(*args, check=False)
     for line in done.stderr.splitlines():
@@ -77,6 +87,21 @@ def grade(course: Course, aid: str, force: bool) -> None:
             print(line)
     if done.returncode != 0:
         print(f"nbgrader autograde reported errors (exit {done.returncode}); see the lines above")
+
+
+def unfinished(course: Course, aid: str) -> list[str]:
+    """Students with an autograded folder for ``aid`` but no complete grades in the gradebook."""
+    folders = sorted(p.parent.name for p in (course.root / "autograded").glob(f"*/{aid}"))
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return [student for student in folders if not _graded(gb, course, aid, student)]
+
+
+def _graded(gb: Gradebook, course: Course, aid: str, student: str) -> bool:
+    try:
+        notebooks = [gb.find_submission_notebook(nb, aid, student) for nb in course.notebooks(aid)]
+    except MissingEntry:
+        return False
+    return all(g.auto_score is not None for nb in notebooks for g in nb.grades if g.cell_type == "code")
 
 
 def feedback(course: Course, aid: str) -> None:

@@ -76,7 +76,7 @@ class Course:
         kit = cls(KIT_ROOT)
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy(KIT_ROOT / "nbgrader_config.py", dest)
-        for name in (*SHARED_FILES, "data"):
+        for name in (*SHARED_FILES, "data", "autograder"):  # nbgrader_config.py imports autograder
             (dest / name).symlink_to(KIT_ROOT / name)
         for assignment in assignments or kit.assignments():
             for tree in ("solutions", "notebooks"):

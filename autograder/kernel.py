@@ -34,6 +34,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(jail.runtime_dir / "kernel")
         self.connection_file = str(jail.runtime_dir / "kernel.json")
+        # A SIGINT sent to the jail's process group does not reach the kernel
+        # behind bwrap's PID namespace; ask the kernel to interrupt itself
+        # over the control channel instead (used when a cell times out).
+        self.kernel_spec.interrupt_mode = "message"
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kw["env"] = kernel_env(self.jail, self.extra_env)

@@ -23,7 +23,7 @@ import pickle
 import shutil
 import tempfile
 import time
-from collections import Counter
+from collections import defaultdict, deque
 from pathlib import Path
 
 import nbformat
@@ -37,12 +37,13 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Float, Integer
 
 from . import assignments
+from .course import KIT_ROOT
 from .kernel import SandboxedKernelManager
 from .sandbox import Jail, Limits, probe_bwrap
 from .scoring import judge
 
-HELPERS = Path(__file__).resolve().parent.parent / "helpers.py"
-DATA = HELPERS.parent / "data"
+HELPERS = KIT_ROOT / "helpers.py"
+DATA = KIT_ROOT / "data"
 KIT_KEY = "autograder"
 
 
@@ -56,6 +57,13 @@ def _grade_id(cell) -> str | None:
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
     gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
     return gid if isinstance(gid, str) else None
+
+
+def _grading(cell) -> tuple:
+    """The nbgrader fields that decide how a cell is graded."""
+    nbg = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+    nbg = nbg if isinstance(nbg, dict) else {}
+    return tuple(nbg.get(k) for k in ("grade", "solution", "locked", "points"))
 
 
 def _source(cell) -> str:
@@ -111,32 +119,36 @@ class RebuildSubmission(NbGraderPreprocessor):
         return rebuilt, resources
 
     def _rebuild(self, template, nb, problems, gb, notebook_id, assignment_id):
-        known = {_grade_id(c): c for c in template.cells if _grade_id(c)}
+        known = {_grade_id(c): i for i, c in enumerate(template.cells) if _grade_id(c)}
         # Ungraded cells of the release (prose, tutorial code) come from the
         # template; a student cell is an extra only if the release lacks it.
-        unchanged = Counter(_source(c) for c in template.cells if not _grade_id(c))
-        answers, extras, after = {}, {}, None  # extras[gid or None] = cells that followed it
+        ungraded = defaultdict(deque)
+        for i, c in enumerate(template.cells):
+            if not _grade_id(c):
+                ungraded[_source(c)].append(i)
+        # Each extra cell is anchored to the template cell it followed (-1: the top).
+        answers, extras, anchor = {}, defaultdict(list), -1
         for cell in nb.cells if isinstance(nb.cells, list) else []:
             gid = _grade_id(cell)
-            if gid in known and utils.is_solution(known[gid]):
-                if gid in answers:
-                    problems.append(f"answer cell '{gid}' appears twice; the first one was graded")
-                else:
-                    answers[gid] = cell
-                after = gid
-            elif gid in known:
-                if _source(cell) != _source(known[gid]) and not utils.is_grade(known[gid]):
-                    problems.append(f"locked cell '{gid}' was edited; restored")
-                after = gid
-            elif not gid and unchanged[_source(cell)] > 0:
-                unchanged[_source(cell)] -= 1
+            if gid in known:
+                anchor = known[gid]
+                tcell = template.cells[anchor]
+                if utils.is_solution(tcell):
+                    if gid in answers:
+                        problems.append(f"answer cell '{gid}' appears twice; the first one was graded")
+                    answers.setdefault(gid, cell)
+                elif _source(cell) != _source(tcell) or _grading(cell) != _grading(tcell):
+                    problems.append(f"cell '{gid}' was edited (source or grading metadata); "
+                                    f"restored from the release")
+            elif not gid and ungraded[_source(cell)]:
+                anchor = ungraded[_source(cell)].popleft()
             elif isinstance(cell, dict) and cell.get("cell_type") in ("code", "markdown"):
                 if gid:
                     problems.append(f"cell with unknown grade_id '{gid}' kept as an ungraded cell")
-                extras.setdefault(after, []).append(self._plain(cell))
+                extras[anchor].append(self._plain(cell))
 
-        cells = list(extras.get(None, []))
-        for tcell in template.cells:
+        cells = list(extras[-1])
+        for i, tcell in enumerate(template.cells):
             gid = _grade_id(tcell)
             cell = nbformat.from_dict(tcell)
             if gid and utils.is_solution(tcell):
@@ -145,7 +157,7 @@ class RebuildSubmission(NbGraderPreprocessor):
                     problems.append(f"answer cell '{gid}' is missing (deleted, retyped or its grade_id "
                                     f"changed); graded as unanswered")
                     if not utils.is_grade(tcell):
-                        continue  # an unanswered code answer is simply absent
+                        cell = None  # absent: a renamed copy among the extras may stand in for it
                 else:
                     cell.source = _source(student)
             elif gid:
@@ -153,8 +165,9 @@ class RebuildSubmission(NbGraderPreprocessor):
                     cell.source = self._instructor_source(gb, gid, notebook_id, assignment_id, tcell)
                 if not any(_grade_id(c) == gid for c in nb.cells if isinstance(c, dict)):
                     problems.append(f"cell '{gid}' was missing from the submission; restored")
-            cells.append(cell)
-            cells.extend(extras.get(gid, []) if gid else [])
+            if cell is not None:
+                cells.append(cell)
+            cells.extend(extras[i])
         rebuilt = nbformat.from_dict(template)
         rebuilt.cells = cells
         for cell in rebuilt.cells:
@@ -223,7 +236,7 @@ class SandboxedExecute(Execute):
             problems.append(f"graded without the sandbox: {reason}")
         coursedir = CourseDirectory(parent=self)
         jail = Jail(
-            course_root=Path(coursedir.root).resolve(),
+            hidden=(Path(coursedir.root).resolve(), KIT_ROOT),
             workdir=workdir,
             runtime_dir=runtime_dir,
             probe_dir=probe_dir,
@@ -246,6 +259,7 @@ class SandboxedExecute(Execute):
         self.km = self.create_kernel_manager()
         self.km.prepare(jail, limits, sandboxed, extra_env)
         stderr_path, known_problems = self.km.stderr_path, len(problems)
+        self._problems = problems  # for output() and the timeout handler
         deadline = time.monotonic() + self.notebook_timeout
         stopped = None
         try:
@@ -287,8 +301,15 @@ class SandboxedExecute(Execute):
             if self._cell_bytes - size <= self.max_output_bytes:
                 outs.append(new_output("stream", name="stdout",
                                        text="\n[output truncated by the autograder]\n"))
+                self._problems.append(f"cell {cell_index} printed more than {self.max_output_bytes} "
+                                      f"bytes; the rest was dropped")
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """A cell over its time limit is interrupted (nbgrader's default); say so once."""
+        self._problems.append(f"a cell ran longer than {timeout} s and was interrupted (Timeout)")
+        return await super()._async_handle_timeout(timeout, cell)
 
 
 def _copy_plain_files(src: Path, dest: Path) -> None:
@@ -344,7 +365,8 @@ class ScoreHiddenTests(NbGraderPreprocessor):
                 continue
             gid = _grade_id(cell)
             if gid in tests:
-                verdict = judge(tests[gid], probe_dir / "outputs" / f"{gid}.json", answers)
+                error = next((f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"), "")
+                verdict = judge(tests[gid], probe_dir / "outputs" / f"{gid}.json", answers, error)
             else:
                 verdict = None
             _replace_outputs(cell, verdict, gid)

@@ -47,7 +47,7 @@ def _row(course, assignment, student, notebook, score, max_score) -> Row:
     row = Row(student, notebook, float(score), float(max_score))
     report = course.root / "autograded" / student / assignment / f"{notebook}.grading.json"
     if not report.is_file():
-        row.problems.append("not autograded (no grading report): the submission could not be graded")
+        row.problems.append(_why_not_graded(course, assignment, student, notebook))
         return row
     data = json.loads(report.read_text(encoding="utf-8"))
     row.problems = list(data.get("problems", []))
@@ -80,3 +80,11 @@ def write_report(course: Course, assignment: str, rows: list[Row]) -> Path:
             parts.append("")
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
+
+
+def _why_not_graded(course: Course, assignment: str, student: str, notebook: str) -> str:
+    folder = course.root / "submitted" / student / assignment
+    if not (folder / f"{notebook}.ipynb").exists():
+        found = sorted(p.name for p in folder.glob("*.ipynb")) or ["no notebook"]
+        return f"no {notebook}.ipynb in the submission (found: {', '.join(found)}); scored 0"
+    return "not autograded (no grading report); run grade again and read the log"

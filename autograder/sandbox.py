@@ -48,7 +48,8 @@ class Limits:
 class Jail:
     """Where a kernel may read and write.
 
-    course_root: hidden entirely (solutions, gradebook, other students).
+    hidden: folders covered by an empty tmpfs: the course root (solutions,
+        gradebook, other students) and the kit (hidden tests).
     workdir: the autograded copy of this submission; the kernel's cwd, writable.
     runtime_dir: holds the connection file and IPC sockets, writable.
     probe_dir: hidden-test inputs (read-only) and outputs (writable) subfolders.
@@ -56,7 +57,7 @@ class Jail:
         (the Python environment, helpers.py, data/).
     """
 
-    course_root: Path
+    hidden: tuple[Path, ...]
     workdir: Path
     runtime_dir: Path
     probe_dir: Path
@@ -92,6 +93,7 @@ def kernel_env(jail: Jail, extra: dict[str, str]) -> dict[str, str]:
     env.update(
         PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
         HOME=str(jail.workdir),
+        TMPDIR=str(jail.workdir),  # /tmp is an empty read-only tmpfs in the jail
         MPLBACKEND="Agg",
         MPLCONFIGDIR=str(jail.workdir / ".matplotlib"),
         IPYTHONDIR=str(jail.workdir / ".ipython"),
@@ -129,7 +131,7 @@ def bwrap_prefix(jail: Jail) -> list[str]:
     whole trees and then bind back the few paths the kernel needs.
     """
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    hidden = {Path("/tmp"), Path("/root"), Path("/home"), Path("/var/tmp"), jail.course_root}
+    hidden = {Path("/tmp"), Path("/root"), Path("/home"), Path("/var/tmp"), *jail.hidden}
     for path in sorted(hidden):
         if path.exists():
             args += ["--tmpfs", str(path)]
@@ -139,6 +141,9 @@ def bwrap_prefix(jail: Jail) -> list[str]:
     args += ["--bind", str(jail.runtime_dir), str(jail.runtime_dir)]
     args += ["--ro-bind", str(jail.probe_dir), str(jail.probe_dir)]
     args += ["--bind", str(jail.probe_dir / "outputs"), str(jail.probe_dir / "outputs")]
+    for path in sorted(hidden):  # the empty tmpfs covers read-only too: nothing to scribble on
+        if path.exists():
+            args += ["--remount-ro", str(path)]
     args += [
         "--unshare-all",  # new net (no network), pid, ipc, uts, cgroup, user namespaces
         "--uid", "65534", "--gid", "65534",  # run as nobody inside

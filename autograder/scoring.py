@@ -52,12 +52,13 @@ def find_name(source: str, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def judge(test: HiddenTest, record_path: Path, answers: dict[str, str]) -> Verdict:
+def judge(test: HiddenTest, record_path: Path, answers: dict[str, str], error: str = "") -> Verdict:
     """Check one test cell.
 
     test: the hidden test of the cell.
     record_path: outputs/<test_id>.json written by the kernel (may be missing).
     answers: answer-cell grade_id -> the student's source, from the notebook file.
+    error: the first error the cell showed when it ran ("AssertionError: ..."), if any.
     """
     for grade_id in test.no_loops_in:
         loop = find_loop(answers.get(grade_id, ""))
@@ -71,9 +72,10 @@ def judge(test: HiddenTest, record_path: Path, answers: dict[str, str]) -> Verdi
     try:
         outcomes = read_record(record_path, len(test.cases))
     except RecordError as exc:
+        if str(exc) == "no record" and error:
+            return Verdict(False, f"the cell stopped at {error.splitlines()[0][:300]}")
         if str(exc) == "no record":
-            return Verdict(False, "the tests in this cell did not run to the end "
-                                  "(see the error above, or an earlier cell that stopped the kernel)")
+            return Verdict(False, "the tests in this cell did not run to the end")
         return Verdict(False, f"the grading record is unusable ({exc}); was the probe tampered with?")
     for case, outcome in zip(test.cases, outcomes):
         problem = case.expect.check(outcome)

@@ -113,3 +113,11 @@ def test_a_tampered_record_is_rejected(tmp_path, payload, problem):
     path.write_text(payload)
     with pytest.raises(RecordError, match=problem):
         read_record(path, 1)
+
+
+def test_record_for_grader_fails_loudly_under_a_misconfigured_autograder(monkeypatch):
+    """nbgrader without the course config would run hidden cells unchecked: they must fail instead."""
+    monkeypatch.delenv(helpers.PROBE_DIR_ENV, raising=False)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(RuntimeError, match="nbgrader_config.py"):
+        helpers.record_for_grader("test_x", f=len)
