@@ -75,7 +75,8 @@ def judge(test: HiddenTest, record_path: Path, answers: dict[str, str], error: s
         if str(exc) == "no record" and error:
             return Verdict(False, f"the cell stopped at {error.splitlines()[0][:300]}")
         if str(exc) == "no record":
-            return Verdict(False, "the tests in this cell did not run to the end")
+            return Verdict(False, "the hidden tests recorded nothing: the cell did not reach them, "
+                                  "or something replaced them")
         return Verdict(False, f"the grading record is unusable ({exc}); was the probe tampered with?")
     for case, outcome in zip(test.cases, outcomes):
         problem = case.expect.check(outcome)

@@ -162,7 +162,7 @@ CATALOGUE = [
                 helpers.record_for_grader = record_for_grader = lambda *a, **k: 3.0
                 for name in {checks!r}:
                     globals()[name] = lambda *a, **k: None
-            """), 0, "did not run to the end"),
+            """), 0, "recorded nothing"),
     Hostile("forged-record", "writes well-formed grading records of its own (zeros) for every test",
             "untouched", _after_imports("""
                 import json, os, pickle, helpers
@@ -179,13 +179,13 @@ CATALOGUE = [
                 fake = types.ModuleType("helpers")
                 fake.__getattr__ = lambda name: (lambda *a, **k: print("ok"))
                 sys.modules["helpers"] = fake
-            """), 0, "did not run to the end"),
+            """), 0, "recorded nothing"),
     Hostile("fake-helpers-file", "hands in its own helpers.py whose every function prints 'ok'",
             "untouched", _files({"helpers.py": FAKE_HELPERS}), 0, "the cell stopped at AssertionError"),
     Hostile("input-transformer", "registers an IPython input transformer that blanks every later cell",
             "untouched", _after_imports("""
                 get_ipython().input_transformers_cleanup.append(lambda lines: [])
-            """), 0, "did not run to the end"),
+            """), 0, "recorded nothing"),
     Hostile("ast-transformer", "registers an AST transformer that strips assert, raise and check_* calls",
             "untouched", _after_imports("""
                 import ast
@@ -227,7 +227,7 @@ CATALOGUE = [
     Hostile("tampered-metadata", "turns an answer cell into a 50-point graded cell and adds a 100-point cell",
             "full", _tampered_metadata, FULL, "unknown grade_id 'bonus'"),
     Hostile("other-kernel", "changes the kernelspec to bash (honest answers)",
-            "full", _kernelspec, FULL, ""),
+            "full", _kernelspec, FULL, "asks for kernel 'bash'"),
     Hostile("invalid-json", "hands in a file that is not JSON",
             "untouched", _files({f"{NB}.ipynb": b"{ this is not a notebook"}, keep_notebook=False), 0,
             "not a readable notebook"),
