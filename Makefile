@@ -30,4 +30,5 @@ test: setup sandbox
 	$(BIN)/python -m pytest
 
 bench: setup sandbox
+	$(BIN)/python benchmarks/notebook_times.py
 	$(BIN)/python benchmarks/grading_overhead.py
