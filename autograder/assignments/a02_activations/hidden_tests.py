@@ -1,0 +1,658 @@
+"""Hidden tests of assignment 02, one entry per test cell (grade_id).
+
+``test_<name>_basic`` re-checks the notebook's visible examples (so the visible
+points are also decided here, out of the student's reach);
+``test_<name>_hidden`` checks the same rule on inputs the student never saw:
+the far tails with no RuntimeWarning, the conventions at the kinks
+(relu'(0) = sign(0) = abs'(0) = 0, the l1 gradient 0 at 0), other shapes and
+dtypes, broadcasting, degenerate Hessians and divergent step sizes.
+
+Expected values come from an independent route, never from the solution notebook:
+
+* the activations and losses from their textbook definitions (1 / (1 + e^-z),
+  ln(1 + e^z), the two-logarithm cross-entropy), evaluated with the ``decimal``
+  module at 400 digits, where e^10000 is just a large number and nothing
+  overflows or cancels;
+* every derivative from centered differences of those definitions (h = 1e-40,
+  still in 400-digit decimals), so no derivative formula is typed twice;
+* the kinks from the symmetric difference quotient in exact fractions (which
+  is 0 at the kink of |x|, the notebook's convention);
+* Part B in exact rational arithmetic (``fractions``): the gradient and
+  Hessian of the cubic f by finite differences (exact for a cubic), gradient
+  descent by its closed form rho^t w0, the stable step size by bisection on the
+  convergence condition, step counts by scanning the closed form;
+* the rest worked by hand (critical points, classifications).
+
+Where an answer reuses an earlier function (sigmoid inside softplus_prime, c1,
+c2, ...), the tails tested stay where a merely *naive* earlier function is
+still exact and silent (z > -709 for sigmoid, |z| < 709 for softplus), so that
+one mistake is not charged twice; each function's own stability is tested
+where its own naive formula breaks.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+
+from autograder.cases import Case, Close, Equal, HiddenTest, NoWarnings, Raises, Satisfies
+
+rng = np.random.default_rng(2025)
+
+# ------------------------------------------------------------------ 400-digit decimals
+
+_CTX = decimal.Context(prec=400, Emin=-10**8, Emax=10**8)
+_H = Decimal("1e-40")
+
+
+def _sigmoid(t):
+    return 1 / (1 + (-t).exp())
+
+
+def _softplus(t):
+    return (1 + t.exp()).ln()
+
+
+def _c1(t):
+    return (_sigmoid(t) - 1) ** 2
+
+
+def _c2(w, x, y):
+    p = _sigmoid(w * x)
+    return -(y * p.ln() + (1 - y) * (1 - p).ln())
+
+
+def _d1(g):
+    """Centered difference of a Decimal function (error ~ h^2 = 1e-80)."""
+    return lambda t: (g(t + _H) - g(t - _H)) / (2 * _H)
+
+
+def _d2(g):
+    """Second centered difference of a Decimal function."""
+    return lambda t: (g(t + _H) - 2 * g(t) + g(t - _H)) / (_H * _H)
+
+
+def _each(g, *arrays):
+    """g applied entry by entry (with broadcasting) in 400-digit decimals, as float64."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in arrays))
+    with decimal.localcontext(_CTX):
+        out = [float(g(*(Decimal(float(v)) for v in entry)))
+               for entry in zip(*(a.ravel() for a in arrays))]
+    return np.array(out, dtype=np.float64).reshape(arrays[0].shape)
+
+
+def _c2_dw(w, x, y):
+    return _d1(lambda v: _c2(v, x, y))(w)
+
+
+def _c2_dww(w, x, y):
+    return _d2(lambda v: _c2(v, x, y))(w)
+
+
+STABLE = NoWarnings()
+BASE = {"rtol": 1e-9, "atol": 1e-15}   # sigmoid
+TAIL = {"rtol": 1e-9, "atol": 1e-300}  # softplus: relative accuracy down to 1e-300
+DERIV = {"rtol": 1e-7, "atol": 1e-12}  # derivatives and losses
+
+
+def _numbers(expected, rtol=1e-9, atol=1e-12, what="number"):
+    """The returned number(s), in order, close to ``expected``, whatever container holds them.
+
+    For results that are numbers rather than arrays (a float, an int, a pair of floats). The
+    recorder stores a numpy scalar or a 0-d array with shape (1,) (``np.ascontiguousarray``
+    makes it 1-d), so a shape test would fail a correct ``np.float64``; this compares values.
+    """
+    want = np.asarray(expected, dtype=np.float64).ravel()
+
+    def ok(value):
+        got = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in
+                              (value if isinstance(value, (tuple, list)) else [value])])
+        return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol))
+
+    count = f"{want.size} {what}s" if want.size > 1 else f"one {what}"
+    return Satisfies(ok, f"wrong value (expected {count})")
+
+
+def _values(fn_name, g, z, about, tol=DERIV, stable=True, kind=None):
+    """A case: fn_name(z) must equal g entry by entry (and stay silent)."""
+    if np.ndim(z) == 0:
+        expect = _numbers(_each(g, z), **tol)
+    else:
+        expect = Close(_each(g, z), dtype_kind=kind, **tol)
+    return Case(fn_name, (z,), expect=expect & STABLE if stable else expect, about=about)
+
+
+# ------------------------------------------------------------------ Part A inputs
+
+SIGMOID_Z = np.array([-1e4, -1000.0, -745.0, -50.0, -5.0, -0.5, 0.0, 0.5, 5.0, 50.0, 1000.0, 1e4])
+SOFTPLUS_Z = np.array([-1e4, -1000.0, -745.0, -200.0, -40.0, -1.0, 0.0, 1.0, 40.0, 200.0, 1000.0, 1e4])
+# sigma'(z): its own naive quotient e^-z / (1 + e^-z)^2 overflows below -355 (or above +355 for e^z)
+SIGMOID_PRIME_Z = np.array([-500.0, -30.0, -2.0, -0.1, 0.0, 0.1, 2.0, 30.0, 500.0, 1e4])
+# softplus': its naive quotient e^z / (1 + e^z) is inf / inf above 709
+SOFTPLUS_PRIME_Z = np.array([-700.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0, 1e4])
+SOFTPLUS_SECOND_Z = np.array([-700.0, -500.0, -30.0, -1.0, 0.0, 1.0, 30.0, 500.0, 700.0])
+C1_X = np.array([-700.0, -30.0, -3.0, -0.70, -0.68, 0.0, 0.7, 3.0, 30.0, 1e4])  # c1'' changes sign at -ln 2
+
+wide = rng.normal(0, 10, size=(3, 4))
+far = rng.uniform(-800, 800, size=(2, 1, 3))
+grid = rng.normal(0, 4, size=(2, 3))
+small_ints = np.array([[-3], [0], [2]])
+
+
+def _exact(v):
+    return Fraction(float(v))
+
+
+def _kink_slope(v):
+    """Symmetric difference quotient of |.| at v, exact: sign(v), and 0 at the kink."""
+    v = _exact(v)
+    h = abs(v) / 2 if v else Fraction(1)
+    return float((abs(v + h) - abs(v - h)) / (2 * h))
+
+
+def _square_slope(v):
+    """Symmetric difference quotient of v^2, exact for a quadratic."""
+    v, h = _exact(v), Fraction(1, 3)
+    return float(((v + h) ** 2 - (v - h) ** 2) / (2 * h))
+
+
+def _map(g, z):
+    z = np.asarray(z, dtype=np.float64)
+    return np.array([g(v) for v in z.ravel()], dtype=np.float64).reshape(z.shape)
+
+
+def _relu(v):
+    return max(float(v), 0.0)
+
+
+def _relu_slope(v):
+    """1 on the right of the kink, 0 on the left and (by the notebook's convention) at it."""
+    return 1.0 if v > 0 else 0.0
+
+
+def _sign(v):
+    return 1.0 if v > 0 else -1.0 if v < 0 else 0.0
+
+
+with_zeros = rng.integers(-2, 3, size=(3, 4)).astype(np.float64)  # about a third are 0
+signs_3d = rng.integers(-2, 3, size=(2, 3, 2)).astype(np.float64)
+vec5 = rng.normal(size=5)
+tensor = rng.normal(size=(2, 3, 2))
+basic_l2 = np.random.default_rng(1).normal(size=(3, 4))  # the notebook's visible examples
+basic_l1 = np.random.default_rng(2).normal(size=(3, 4))
+
+# ------------------------------------------------------------------ c2 inputs
+
+LOGITS = np.array([-100.0, -50.0, -40.0, -1.0, 0.0, 1.0, 40.0, 50.0, 100.0])
+data_x = rng.normal(0, 3, size=8)
+data_y = rng.integers(0, 2, size=8).astype(np.float64)
+w_col = np.linspace(-2, 2, 5).reshape(5, 1)
+x_row = np.array([-3.0, -0.5, 1.0, 2.5])
+y_col = np.array([[0.0], [1.0]])
+
+
+def _c2_cases(fn_name, g):
+    """The hidden cases shared by c2 and its derivatives (logits up to 100, soft labels, broadcasting)."""
+    return [
+        Case(fn_name, (LOGITS, 1.0, 0.0), expect=Close(_each(g, LOGITS, 1.0, 0.0), **DERIV) & STABLE,
+             about="logits w x from -100 to 100, y = 0"),
+        Case(fn_name, (LOGITS, 1.0, 1.0), expect=Close(_each(g, LOGITS, 1.0, 1.0), **DERIV) & STABLE,
+             about="logits w x from -100 to 100, y = 1"),
+        Case(fn_name, (LOGITS / 4, -4.0, 1.0), expect=Close(_each(g, LOGITS / 4, -4.0, 1.0), **DERIV) & STABLE,
+             about="a negative input x = -4, y = 1"),
+        Case(fn_name, (0.7, data_x, data_y), expect=Close(_each(g, 0.7, data_x, data_y), **DERIV),
+             about="one weight, 8 examples"),
+        Case(fn_name, (w_col, x_row, 0.3), expect=Close(_each(g, w_col, x_row, 0.3), **DERIV),
+             about="weights of shape (5, 1), inputs of shape (4,), soft label 0.3"),
+        Case(fn_name, (0.5, x_row, y_col), expect=Close(_each(g, 0.5, x_row, y_col), **DERIV),
+             about="inputs of shape (4,) and labels of shape (2, 1): result (2, 4)"),
+    ]
+
+
+# ------------------------------------------------------------------ relu_unit_grad
+
+
+def _unit_grad(b, w, x):
+    """(df/db, df/dw) of relu(b + x . w) by centered differences (exact away from the kink)."""
+    h = 1e-3  # every case has |b + x . w| > 1, so b +- h stays on one side of the kink
+
+    def unit(b_, w_):
+        return max(b_ + sum(xi * wi for xi, wi in zip(x, w_)), 0.0)
+
+    db = (unit(b + h, w) - unit(b - h, w)) / (2 * h)
+    dw = [(unit(b, [*w[:i], w[i] + h, *w[i + 1:]]) - unit(b, [*w[:i], w[i] - h, *w[i + 1:]])) / (2 * h)
+          for i in range(len(w))]
+    return db, np.array(dw)
+
+
+def _unit_case(b, w, x, about):
+    db, dw = _unit_grad(b, list(w), list(x))
+
+    def db_ok(v):  # one number (a numpy scalar is recorded with shape (1,), see _numbers)
+        return isinstance(v, (tuple, list)) and len(v) == 2 and np.size(v[0]) == 1 \
+            and abs(float(np.ravel(v[0])[0]) - db) <= 1e-6
+
+    def dw_ok(v):
+        got = np.asarray(v[1], dtype=np.float64)
+        return got.shape == dw.shape and np.allclose(got, dw, rtol=1e-6, atol=1e-8)
+
+    expect = (Satisfies(db_ok, "df/db is wrong (it must be one number, the first of the pair)")
+              & Satisfies(dw_ok, f"df/dw is wrong (it must be an array of w's shape {dw.shape})"))
+    return Case("relu_unit_grad", (b, np.array(w, dtype=np.float64), np.array(x, dtype=np.float64)),
+                expect=expect, about=about)
+
+
+# ------------------------------------------------------------------ Part B: f(x, y) = x^2 y + x y^2 - 6 x y
+
+
+def _f(x, y):
+    return x * x * y + x * y * y - 6 * x * y
+
+
+def _grad_f(p):
+    """Richardson-extrapolated centered differences: exact for a cubic."""
+    x, y = _exact(p[0]), _exact(p[1])
+    h = Fraction(1, 8)
+
+    def d(g):
+        central = lambda s: (g(s) - g(-s)) / (2 * s)  # noqa: E731
+        return (4 * central(h) - central(2 * h)) / 3
+
+    return np.array([float(d(lambda s: _f(x + s, y))), float(d(lambda s: _f(x, y + s)))])
+
+
+def _hessian_f(p):
+    """Second differences: exact for a cubic (the error terms need 4th derivatives)."""
+    x, y = _exact(p[0]), _exact(p[1])
+    h = Fraction(1, 8)
+    fxx = (_f(x + h, y) - 2 * _f(x, y) + _f(x - h, y)) / h ** 2
+    fyy = (_f(x, y + h) - 2 * _f(x, y) + _f(x, y - h)) / h ** 2
+    fxy = (_f(x + h, y + h) - _f(x + h, y - h) - _f(x - h, y + h) + _f(x - h, y - h)) / (4 * h * h)
+    return np.array([[float(fxx), float(fxy)], [float(fxy), float(fyy)]])
+
+
+CRITICAL = [(0.0, 0.0), (6.0, 0.0), (0.0, 6.0), (2.0, 2.0)]  # worked by hand: y(2x+y-6) = x(x+2y-6) = 0
+
+
+def _same_points(value):
+    points = np.asarray(value, dtype=np.float64)
+    if points.shape != (4, 2):
+        return False
+    got = np.array(sorted(map(tuple, points.tolist())))
+    return bool(np.allclose(got, sorted(CRITICAL), atol=1e-9))
+
+
+def _all_critical(value):
+    return all(np.allclose(_grad_f(p), 0.0, atol=1e-9) for p in np.asarray(value, dtype=np.float64))
+
+
+POINTS = [(-1.5, 3.25), (10.0, -7.0), (0.1, 0.2), *rng.uniform(-5, 5, size=(2, 2)).round(6).tolist()]
+
+# ------------------------------------------------------------------ Part B: gradient descent on 0.5 (a w1^2 + b w2^2)
+
+
+def _trajectory(a, b, w0, eta, steps):
+    """Closed form w_t = (rho1^t w0_1, rho2^t w0_2), in exact fractions."""
+    r1, r2 = 1 - _exact(eta) * _exact(a), 1 - _exact(eta) * _exact(b)
+    w1, w2 = _exact(w0[0]), _exact(w0[1])
+    return np.array([[float(r1 ** t * w1), float(r2 ** t * w2)] for t in range(steps + 1)])
+
+
+def _one_step_ratio(a, b, eta):
+    """One GD step from (1, 1), in fractions: the factor each coordinate is multiplied by."""
+    return tuple(float(1 - _exact(eta) * _exact(c) * 1) for c in (a, b))
+
+
+def _sup_stable_eta(a, b):
+    """Bisection on the convergence condition |1 - eta c| < 1 for both curvatures c."""
+    def converges(eta):
+        return all(abs(1 - eta * c) < 1 for c in (a, b))
+
+    lo, hi = 0.0, 1.0
+    while converges(hi):
+        hi *= 2
+    for _ in range(200):  # converges on (0, sup), not from sup on
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if converges(mid) else (lo, mid)
+    return hi
+
+
+def _steps(a, b, eta, w0, tol):
+    """Scan the closed form ||(rho1^t w1, rho2^t w2)|| <= tol; only for convergent rates."""
+    r1, r2 = 1 - eta * a, 1 - eta * b
+    t = 0
+    while math.sqrt((w0[0] * r1 ** t) ** 2 + (w0[1] * r2 ** t) ** 2) > tol:
+        t += 1
+    return t
+
+
+def _steps_case(a, b, eta, w0, tol, about):
+    return Case("steps_to_tolerance", (a, b, eta, np.array(w0, dtype=np.float64), tol),
+                expect=_numbers(_steps(a, b, eta, w0, tol), rtol=0, atol=0, what="whole number"), about=about)
+
+
+def _no_steps_case(a, b, eta, w0, tol, about, **kwargs):
+    return Case("steps_to_tolerance", (a, b, eta, np.array(w0, dtype=np.float64), tol), kwargs,
+                expect=Raises("ValueError", "gradient descent does not reach tol") & STABLE, about=about)
+
+
+SIGN_RULE = {"sign": ("sign", "copysign", "heaviside", "abs", "absolute", "fabs")}
+
+TESTS = {
+    # ---------------------------------------------------------------- sigmoid
+    "test_sigmoid_basic": HiddenTest([
+        Case("sigmoid", (0.0,), expect=_numbers(0.5, rtol=1e-6), about="z = 0"),
+        Case("sigmoid", (np.array([-2.0, 0.0, 2.0]),), expect=Close(_each(_sigmoid, [-2.0, 0.0, 2.0])),
+             about="[-2, 0, 2]"),
+        Case("sigmoid", (np.array([-1000.0, 1000.0]),), expect=Close([0.0, 1.0]), about="[-1000, 1000]"),
+        Case("sigmoid", (np.zeros((2, 3)),), expect=Close(np.full((2, 3), 0.5)), about="zeros of shape (2, 3)"),
+    ]),
+    "test_sigmoid_hidden": HiddenTest([
+        _values("sigmoid", _sigmoid, SIGMOID_Z, "z from -1e4 to 1e4", tol=BASE),
+        _values("sigmoid", _sigmoid, wide, "a 3x4 array", tol=BASE),
+        _values("sigmoid", _sigmoid, far, "a 2x1x3 array with |z| up to 800", tol=BASE),
+        _values("sigmoid", _sigmoid, small_ints, "an integer array", tol=BASE, kind="f"),
+        _values("sigmoid", _sigmoid, -3.0, "a Python float", tol=BASE),
+    ]),
+    # ---------------------------------------------------------------- sigmoid_prime
+    "test_sigmoid_prime_basic": HiddenTest([
+        _values("sigmoid_prime", _d1(_sigmoid), np.array([-2.0, 0.0, 2.0]), "[-2, 0, 2]", stable=False),
+        _values("sigmoid_prime", _d1(_sigmoid), np.linspace(-4, 4, 9), "9 points in [-4, 4]", stable=False),
+    ]),
+    "test_sigmoid_prime_hidden": HiddenTest([
+        _values("sigmoid_prime", _d1(_sigmoid), SIGMOID_PRIME_Z, "z from -500 to 1e4"),
+        _values("sigmoid_prime", _d1(_sigmoid), grid, "a 2x3 array"),
+        _values("sigmoid_prime", _d1(_sigmoid), small_ints, "an integer array", kind="f"),
+        _values("sigmoid_prime", _d1(_sigmoid), 1.5, "a Python float"),
+    ]),
+    # ---------------------------------------------------------------- softplus
+    "test_softplus_basic": HiddenTest([
+        _values("softplus", _softplus, np.array([-1.0, 0.0, 1.0]), "[-1, 0, 1]", stable=False),
+        _values("softplus", _softplus, 3.0, "z = 3", stable=False),
+        _values("softplus", _softplus, np.zeros((4, 1)), "zeros of shape (4, 1)", stable=False),
+    ]),
+    "test_softplus_hidden": HiddenTest([
+        _values("softplus", _softplus, SOFTPLUS_Z, "z from -1e4 to 1e4 (relative accuracy in the tails)", tol=TAIL),
+        _values("softplus", _softplus, wide * 2, "a 3x4 array", tol=TAIL),
+        _values("softplus", _softplus, small_ints, "an integer array", tol=TAIL, kind="f"),
+        _values("softplus", _softplus, 2.5, "a Python float", tol=TAIL),
+    ]),
+    # ---------------------------------------------------------------- softplus_prime
+    "test_softplus_prime_basic": HiddenTest([
+        _values("softplus_prime", _d1(_softplus), np.array([-1.0, 0.0, 1.0]), "[-1, 0, 1]", stable=False),
+        _values("softplus_prime", _d1(_softplus), np.linspace(-4, 4, 9), "9 points in [-4, 4]", stable=False),
+    ]),
+    "test_softplus_prime_hidden": HiddenTest([
+        _values("softplus_prime", _d1(_softplus), SOFTPLUS_PRIME_Z, "z from -700 to 1e4"),
+        _values("softplus_prime", _d1(_softplus), grid, "a 2x3 array"),
+        _values("softplus_prime", _d1(_softplus), small_ints, "an integer array", kind="f"),
+    ]),
+    # ---------------------------------------------------------------- softplus_second
+    "test_softplus_second_basic": HiddenTest([
+        _values("softplus_second", _d2(_softplus), np.array([-1.0, 0.0, 1.0]), "[-1, 0, 1]", stable=False),
+        _values("softplus_second", _d2(_softplus), np.linspace(-4, 4, 9), "9 points in [-4, 4]", stable=False),
+    ]),
+    "test_softplus_second_hidden": HiddenTest([
+        _values("softplus_second", _d2(_softplus), SOFTPLUS_SECOND_Z, "z from -700 to 700"),
+        _values("softplus_second", _d2(_softplus), grid, "a 2x3 array"),
+        _values("softplus_second", _d2(_softplus), small_ints, "an integer array", kind="f"),
+    ]),
+    # ---------------------------------------------------------------- relu
+    "test_relu_basic": HiddenTest([
+        Case("relu", (np.array([-2.0, 0.5, 3.0]),), expect=Close([0.0, 0.5, 3.0]), about="[-2, 0.5, 3]"),
+        Case("relu", (np.array([[-1, 2], [3, -4]]),), expect=Close([[0.0, 2.0], [3.0, 0.0]]),
+             about="[[-1, 2], [3, -4]]"),
+    ]),
+    "test_relu_hidden": HiddenTest([
+        Case("relu", (wide,), expect=Close(_map(_relu, wide), dtype_kind="f"), about="a 3x4 array"),
+        Case("relu", (np.array([-1e4, -0.0, 0.0, 1e-300, 1e4]),),
+             expect=Close([0.0, 0.0, 0.0, 1e-300, 1e4], atol=0) & STABLE, about="[-1e4, -0, 0, 1e-300, 1e4]"),
+        Case("relu", (small_ints,), expect=Close(_map(_relu, small_ints), dtype_kind="f"), about="an integer array"),
+        Case("relu", (-2.5,), expect=_numbers(0.0), about="a Python float"),
+    ]),
+    # ---------------------------------------------------------------- relu_prime
+    "test_relu_prime_basic": HiddenTest([
+        Case("relu_prime", (np.array([-2.0, 3.0]),), expect=Close([0.0, 1.0]), about="[-2, 3]"),
+        Case("relu_prime", (np.array([-2.5, -0.5, 0.5, 2.5]),), expect=Close([0.0, 0.0, 1.0, 1.0]),
+             about="[-2.5, -0.5, 0.5, 2.5]"),
+    ]),
+    "test_relu_prime_hidden": HiddenTest([
+        Case("relu_prime", (np.array([-5.0, -1e-12, -0.0, 0.0, 1e-12, 5.0]),),
+             expect=Close([0.0, 0.0, 0.0, 0.0, 1.0, 1.0], dtype_kind="f"),
+             about="around the kink: relu_prime(0) must be 0"),
+        Case("relu_prime", (with_zeros,), expect=Close(_map(_relu_slope, with_zeros), dtype_kind="f"),
+             about="a 3x4 array with zeros"),
+        Case("relu_prime", (np.array([0, 2, -2]),), expect=Close([0.0, 1.0, 0.0], dtype_kind="f"),
+             about="an integer array (the result is float64)"),
+    ]),
+    # ---------------------------------------------------------------- sign
+    "test_sign_basic": HiddenTest([
+        Case("sign", (np.array([-3.0, 2.0, -0.5, 7.0]),), expect=Close([-1.0, 1.0, -1.0, 1.0]),
+             about="[-3, 2, -0.5, 7]"),
+        Case("sign", (np.array([[4.0], [-4.0]]),), expect=Close([[1.0], [-1.0]]), about="[[4], [-4]]"),
+    ], banned=SIGN_RULE),
+    "test_sign_hidden": HiddenTest([
+        Case("sign", (np.array([-2.0, -1e-300, -0.0, 0.0, 1e-300, 3.0]),),
+             expect=Close([-1.0, -1.0, 0.0, 0.0, 1.0, 1.0], dtype_kind="f"), about="around 0: sign(0) must be 0"),
+        Case("sign", (signs_3d,), expect=Close(_map(_sign, signs_3d), dtype_kind="f"),
+             about="a 2x3x2 array with zeros"),
+        Case("sign", (0.0,), expect=_numbers(0.0), about="the number 0"),
+    ], banned=SIGN_RULE),
+    # ---------------------------------------------------------------- abs_prime
+    "test_abs_prime_basic": HiddenTest([
+        Case("abs_prime", (np.array([-3.0, 2.0]),), expect=Close([-1.0, 1.0]), about="[-3, 2]"),
+        Case("abs_prime", (np.array([-2.5, -0.5, 0.5, 2.5]),), expect=Close(_map(_kink_slope, [-2.5, -0.5, 0.5, 2.5])),
+             about="[-2.5, -0.5, 0.5, 2.5]"),
+    ]),
+    "test_abs_prime_hidden": HiddenTest([
+        Case("abs_prime", (np.array([-4.0, -1e-9, 0.0, 1e-9, 4.0]),),
+             expect=Close(_map(_kink_slope, [-4.0, -1e-9, 0.0, 1e-9, 4.0]), dtype_kind="f") & STABLE,
+             about="around the kink: abs_prime(0) must be 0"),
+        Case("abs_prime", (with_zeros,), expect=Close(_map(_kink_slope, with_zeros)) & STABLE,
+             about="a 3x4 array with zeros"),
+        Case("abs_prime", (np.array([3, 0, -1]),), expect=Close([1.0, 0.0, -1.0], dtype_kind="f"),
+             about="an integer array"),
+    ]),
+    # ---------------------------------------------------------------- grad_l2_squared
+    "test_grad_l2_squared_basic": HiddenTest([
+        Case("grad_l2_squared", (np.array([1.0, -2.0, 0.5]),), expect=Close([2.0, -4.0, 1.0]), about="[1, -2, 0.5]"),
+        Case("grad_l2_squared", (basic_l2,), expect=Close(_map(_square_slope, basic_l2)), about="a 3x4 array"),
+    ]),
+    "test_grad_l2_squared_hidden": HiddenTest([
+        Case("grad_l2_squared", (vec5,), expect=Close(_map(_square_slope, vec5)), about="a vector of 5"),
+        Case("grad_l2_squared", (tensor,), expect=Close(_map(_square_slope, tensor)),
+             about="a 2x3x2 array (the gradient has x's shape)"),
+        Case("grad_l2_squared", (np.array([1, -2, 0]),), expect=Close([2.0, -4.0, 0.0], dtype_kind="f"),
+             about="an integer array"),
+        Case("grad_l2_squared", (np.array(3.0),), expect=_numbers(6.0), about="a single number"),
+    ]),
+    # ---------------------------------------------------------------- grad_l1
+    "test_grad_l1_basic": HiddenTest([
+        Case("grad_l1", (np.array([1.5, -2.0, 0.25]),), expect=Close([1.0, -1.0, 1.0]), about="[1.5, -2, 0.25]"),
+        Case("grad_l1", (basic_l1,), expect=Close(_map(_kink_slope, basic_l1)), about="a 3x4 array"),
+    ]),
+    "test_grad_l1_hidden": HiddenTest([
+        Case("grad_l1", (np.array([0.0, -3.0, 2.5, 0.0, -1e-8]),),
+             expect=Close(_map(_kink_slope, [0.0, -3.0, 2.5, 0.0, -1e-8]), dtype_kind="f") & STABLE,
+             about="a vector with zeros: their component must be 0"),
+        Case("grad_l1", (with_zeros.T,), expect=Close(_map(_kink_slope, with_zeros.T)) & STABLE,
+             about="a 4x3 array with zeros"),
+        Case("grad_l1", (np.zeros(3),), expect=Close(np.zeros(3)) & STABLE, about="the zero vector"),
+        Case("grad_l1", (np.array([-2, 0, 5]),), expect=Close([-1.0, 0.0, 1.0], dtype_kind="f"),
+             about="an integer array"),
+    ]),
+    # ---------------------------------------------------------------- c1 = (sigmoid(x) - 1)^2
+    "test_c1_basic": HiddenTest([
+        _values("c1", _c1, np.array([-2.0, 0.0, 2.0]), "[-2, 0, 2]", stable=False),
+    ]),
+    "test_c1_hidden": HiddenTest([
+        _values("c1", _c1, C1_X, "x from -700 to 1e4"),
+        _values("c1", _c1, grid, "a 2x3 array"),
+        _values("c1", _c1, -1.0, "a Python float"),
+    ]),
+    "test_c1_prime_basic": HiddenTest([
+        _values("c1_prime", _d1(_c1), np.array([-2.0, 0.0, 2.0]), "[-2, 0, 2]", stable=False),
+        _values("c1_prime", _d1(_c1), np.linspace(-3, 3, 7), "7 points in [-3, 3]", stable=False),
+    ]),
+    "test_c1_prime_hidden": HiddenTest([
+        _values("c1_prime", _d1(_c1), C1_X, "x from -700 to 1e4"),
+        _values("c1_prime", _d1(_c1), grid, "a 2x3 array"),
+    ]),
+    "test_c1_second_basic": HiddenTest([
+        _values("c1_second", _d2(_c1), np.array([-2.0, 0.0, 2.0]), "[-2, 0, 2]", stable=False),
+        _values("c1_second", _d2(_c1), np.linspace(-6, 6, 13), "13 points in [-6, 6]", stable=False,
+                tol={"rtol": 1e-4, "atol": 1e-6}),
+    ]),
+    "test_c1_second_hidden": HiddenTest([
+        _values("c1_second", _d2(_c1), C1_X, "x from -700 to 1e4, and on both sides of -ln 2"),
+        _values("c1_second", _d2(_c1), grid, "a 2x3 array"),
+    ]),
+    # ---------------------------------------------------------------- c2 = cross-entropy of sigmoid(w x)
+    "test_c2_basic": HiddenTest([
+        Case("c2", (0.0, 1.0, 1.0), expect=_numbers(math.log(2), rtol=1e-6), about="w = 0, x = 1, y = 1"),
+        Case("c2", (2.0, 1.5, 0.0), expect=_numbers(_each(_c2, 2.0, 1.5, 0.0), rtol=1e-6), about="w = 2, x = 1.5, y = 0"),
+        Case("c2", (np.array([-1.0, 0.0, 1.0]), 2.0, 1.0), expect=Close(_each(_c2, [-1.0, 0.0, 1.0], 2.0, 1.0)),
+             about="w = [-1, 0, 1], x = 2, y = 1"),
+        Case("c2", (np.zeros((3, 1)), np.ones(4), np.ones(4)), expect=Close(np.full((3, 4), math.log(2))),
+             about="w of shape (3, 1), x and y of shape (4,)"),
+    ]),
+    "test_c2_hidden": HiddenTest(_c2_cases("c2", _c2)),
+    "test_c2_prime_w_basic": HiddenTest([
+        Case("c2_prime_w", (0.0, 2.0, 1.0), expect=_numbers(-1.0, rtol=1e-6), about="w = 0, x = 2, y = 1"),
+        *[Case("c2_prime_w", (np.linspace(-3, 3, 7), x, y),
+               expect=Close(_each(_c2_dw, np.linspace(-3, 3, 7), x, y), **DERIV),
+               about=f"w = 7 points in [-3, 3], x = {x}, y = {y}")
+          for x, y in [(1.5, 1.0), (-0.5, 0.0), (2.0, 0.3)]],
+    ]),
+    "test_c2_prime_w_hidden": HiddenTest(_c2_cases("c2_prime_w", _c2_dw)),
+    "test_c2_second_w_basic": HiddenTest([
+        Case("c2_second_w", (0.0, 1.0, 1.0), expect=_numbers(0.25, rtol=1e-6), about="w = 0, x = 1, y = 1"),
+        Case("c2_second_w", (np.array([-1.0, 0.0, 1.0]), 1.0, 0.0),
+             expect=Close(_each(_c2_dww, [-1.0, 0.0, 1.0], 1.0, 0.0)), about="w = [-1, 0, 1], x = 1, y = 0"),
+        Case("c2_second_w", (np.linspace(-3, 3, 7), 1.0, 1.0),
+             expect=Close(_each(_c2_dww, np.linspace(-3, 3, 7), 1.0, 1.0), rtol=1e-4, atol=1e-6),
+             about="w = 7 points in [-3, 3], x = 1, y = 1"),
+    ]),
+    "test_c2_second_w_hidden": HiddenTest(_c2_cases("c2_second_w", _c2_dww)),
+    # ---------------------------------------------------------------- relu_unit_grad
+    "test_relu_unit_grad_basic": HiddenTest([
+        _unit_case(0.5, [1.0, -2.0], [3.0, 1.0], "b = 0.5, w = [1, -2], x = [3, 1]"),
+    ]),
+    "test_relu_unit_grad_hidden": HiddenTest([
+        _unit_case(0.2, [0.5, -1.0, 2.0], [1.0, 0.5, 1.5], "an active unit, d = 3"),
+        _unit_case(-1.0, [0.5, -1.0, 2.0], [-1.0, 1.0, 0.2], "an inactive unit (b + x . w < 0), d = 3"),
+        _unit_case(0.5, [1.0, 1.0], [-1.0, -1.0], "an inactive unit with b > 0"),
+        _unit_case(0.0, [-2.0], [-1.5], "d = 1"),
+        _unit_case(10.0, rng.normal(size=5).tolist(), [0.0, 1.0, -2.0, 0.0, 0.5], "an active unit, d = 5, some x = 0"),
+    ]),
+    # ---------------------------------------------------------------- f, its gradient and Hessian
+    "test_grad_f_basic": HiddenTest([
+        Case("grad_f", (np.array([1.0, 2.0]),), expect=Close([-4.0, -1.0]), about="(1, 2)"),
+        Case("grad_f", (np.array([0.7, -1.3]),), expect=Close(_grad_f((0.7, -1.3)), rtol=1e-7), about="(0.7, -1.3)"),
+    ]),
+    "test_grad_f_hidden": HiddenTest([
+        *[Case("grad_f", (np.array(p),), expect=Close(_grad_f(p), rtol=1e-9, atol=1e-9), about=f"({p[0]:g}, {p[1]:g})")
+          for p in POINTS],
+        Case("grad_f", ([3, -1],), expect=Close(_grad_f((3, -1))), about="a list of two integers"),
+    ]),
+    "test_hessian_f_basic": HiddenTest([
+        Case("hessian_f", (np.array([1.0, 2.0]),), expect=Close(_hessian_f((1.0, 2.0))), about="(1, 2)"),
+        Case("hessian_f", (np.array([0.5, -1.0]),), expect=Close(_hessian_f((0.5, -1.0))), about="(0.5, -1)"),
+    ]),
+    "test_hessian_f_hidden": HiddenTest([
+        *[Case("hessian_f", (np.array(p),), expect=Close(_hessian_f(p), rtol=1e-9, atol=1e-9),
+               about=f"({p[0]:g}, {p[1]:g})") for p in [*CRITICAL, *POINTS]],
+    ]),
+    "test_critical_points_basic": HiddenTest([
+        Case("critical_points", expect=Satisfies(_same_points, "these are not four different critical points of f"),
+             about="the four points"),
+    ]),
+    "test_critical_points_hidden": HiddenTest([
+        Case("critical_points", expect=Satisfies(_all_critical, "a returned point has a non-zero gradient")
+             & Satisfies(_same_points, "not exactly the four critical points of f, one per row (any order)"),
+             about="the four points, checked against the exact gradient"),
+    ]),
+    # ---------------------------------------------------------------- classify
+    "test_classify_basic": HiddenTest([
+        Case("classify", ((0.0, 0.0),), {"H": np.array([[0.0, -6.0], [-6.0, 0.0]])}, expect=Equal("saddle"),
+             about="H = [[0, -6], [-6, 0]]"),
+        Case("classify", ((2.0, 2.0),), {"H": np.array([[4.0, 2.0], [2.0, 4.0]])}, expect=Equal("minimum"),
+             about="H = [[4, 2], [2, 4]]"),
+        Case("classify", ((0.0, 0.0),), {"H": np.array([[-2.0, 0.0], [0.0, -1.0]])}, expect=Equal("maximum"),
+             about="H = [[-2, 0], [0, -1]]"),
+    ]),
+    "test_classify_hidden": HiddenTest([
+        *[Case("classify", ((0.0, 0.0),), {"H": np.array(H, dtype=np.float64)}, expect=Equal(kind), about=f"H = {H}")
+          for H, kind in [([[-3, 1], [1, -2]], "maximum"), ([[1, 3], [3, 1]], "saddle"),
+                          ([[-1, 0], [0, 4]], "saddle"), ([[2, -1], [-1, 3]], "minimum"),
+                          ([[-4, -3], [-3, -4]], "maximum"), ([[0.5, 0.4], [0.4, 0.5]], "minimum")]],
+        # the Hessians of f at its critical points, worked by hand
+        *[Case("classify", (p,), {"H": H}, expect=Equal(kind), about=f"the critical point {p} of f")
+          for p, H, kind in [((0.0, 0.0), [[0.0, -6.0], [-6.0, 0.0]], "saddle"),
+                             ((6.0, 0.0), [[0.0, 6.0], [6.0, 12.0]], "saddle"),
+                             ((0.0, 6.0), [[12.0, 6.0], [6.0, 0.0]], "saddle"),
+                             ((2.0, 2.0), [[4.0, 2.0], [2.0, 4.0]], "minimum")]],
+        Case("classify", ((0.0, 0.0),), {"H": np.array([[1.0, 1.0], [1.0, 1.0]])},
+             expect=Raises("ValueError", "det H = 0: the test is inconclusive"), about="H = [[1, 1], [1, 1]]"),
+        Case("classify", ((0.0, 0.0),), {"H": np.array([[0.0, 0.0], [0.0, 5.0]])},
+             expect=Raises("ValueError", "det H = 0: the test is inconclusive"), about="H = [[0, 0], [0, 5]]"),
+    ]),
+    # ---------------------------------------------------------------- gradient descent
+    "test_gd_quadratic_basic": HiddenTest([
+        Case("gd_quadratic", (1.0, 2.0, np.array([1.0, 1.0]), 0.25, 2), expect=Close(_trajectory(1, 2, (1, 1), 0.25, 2)),
+             about="a=1, b=2, w0=(1, 1), eta=0.25, 2 steps"),
+        Case("gd_quadratic", (1.0, 2.0, np.array([1.0, 1.0]), 0.1, 10),
+             expect=Satisfies(lambda v: np.shape(v) == (11, 2), "wrong shape: expected (11, 2)"),
+             about="10 steps"),
+    ]),
+    "test_gd_quadratic_hidden": HiddenTest([
+        Case("gd_quadratic", (2.0, 10.0, np.array([1.0, -1.0]), 0.3, 6),
+             expect=Close(_trajectory(2, 10, (1, -1), 0.3, 6), rtol=1e-9, atol=1e-12),
+             about="a=2, b=10, eta=0.3 (one coordinate diverges)"),
+        Case("gd_quadratic", (1.0, 3.0, np.array([3, -1]), 0.1, 40),
+             expect=Close(_trajectory(1, 3, (3, -1), 0.1, 40), rtol=1e-9, atol=1e-12),
+             about="integer w0, 40 steps"),
+        Case("gd_quadratic", (5.0, 0.5, [0.2, 2.0], 0.05, 0), expect=Close([[0.2, 2.0]]), about="0 steps"),
+        Case("gd_quadratic", (4.0, 4.0, np.array([4.0, -4.0]), 0.25, 3),
+             expect=Close(_trajectory(4, 4, (4, -4), 0.25, 3), atol=1e-12), about="eta = 1/a: one step to 0"),
+    ]),
+    "test_contraction_factors_basic": HiddenTest([
+        Case("contraction_factors", (1.0, 4.0, 0.1), expect=_numbers(_one_step_ratio(1.0, 4.0, 0.1), rtol=1e-6, what="factor"),
+             about="a=1, b=4, eta=0.1"),
+    ]),
+    "test_contraction_factors_hidden": HiddenTest([
+        *[Case("contraction_factors", (a, b, eta), expect=_numbers(_one_step_ratio(a, b, eta), rtol=1e-12, what="factor"),
+               about=f"a={a:g}, b={b:g}, eta={eta:g}")
+          for a, b, eta in [(2.0, 10.0, 0.3), (1.0, 100.0, 0.015), (3.0, 3.0, 0.5), (0.5, 8.0, 0.0), (7.0, 2.0, 1.0)]],
+    ]),
+    "test_max_stable_eta_basic": HiddenTest([
+        Case("max_stable_eta", (4.0, 1.0), expect=_numbers(_sup_stable_eta(4.0, 1.0), rtol=1e-9), about="a=4, b=1"),
+    ]),
+    "test_max_stable_eta_hidden": HiddenTest([
+        *[Case("max_stable_eta", (a, b), expect=_numbers(_sup_stable_eta(a, b), rtol=1e-9), about=f"a={a:g}, b={b:g}")
+          for a, b in [(1.0, 4.0), (3.0, 3.0), (0.5, 100.0), (10.0, 0.1), (2.5, 2.0)]],
+    ]),
+    "test_steps_to_tolerance_basic": HiddenTest([
+        _steps_case(1.0, 1.0, 0.5, (1.0, 0.0), 1e-3, "a=1, b=1, eta=0.5, w0=(1, 0), tol=1e-3"),
+        _steps_case(1.0, 4.0, 0.25, (1.0, 1.0), 0.1, "a=1, b=4, eta=0.25, w0=(1, 1), tol=0.1"),
+        _steps_case(1.0, 1.0, 0.5, (1e-4, 0.0), 1e-3, "w0 already within tol"),
+    ]),
+    "test_steps_to_tolerance_hidden": HiddenTest([
+        _steps_case(10.0, 1.0, 0.1, (1.0, 1.0), 1e-6, "a=10, b=1, eta=0.1: the second coordinate is the slow one"),
+        _steps_case(1.0, 1.0, 1.5, (1.0, 0.0), 1e-3, "eta=1.5: a zig-zag that converges"),
+        _steps_case(4.0, 1.0, 0.2, (1.0, 1.0), 1e-8, "a=4, b=1, eta=0.2"),
+        _steps_case(2.0, 1.0, 0.9, (-3.0, 2.0), 1e-5, "a=2, b=1, eta=0.9, w0=(-3, 2)"),
+        _steps_case(1.0, 100.0, 0.015, (0.5, 0.5), 1e-4, "a=1, b=100, eta=0.015"),
+        _steps_case(1.0, 1.0, 0.5, (1e-9, -1e-9), 1e-6, "w0 already within tol"),
+        _no_steps_case(1.0, 1.0, 2.5, (1.0, 1.0), 1e-3, "eta=2.5 > 2/a: diverges"),
+        _no_steps_case(4.0, 1.0, 0.5, (1.0, 1.0), 1e-3, "eta = 2/max(a, b) exactly: oscillates forever"),
+        _no_steps_case(1.0, 1.0, 0.0, (1.0, 1.0), 1e-3, "eta = 0: never moves"),
+        _no_steps_case(1.0, 1.0, 3.0, (0.0, 0.0), 1e-3, "a divergent eta, even from w0 = 0"),
+        _no_steps_case(1.0, 1.0, 1e-6, (1.0, 0.0), 1e-3, "needs about 7 million steps, max_steps=1000",
+                       max_steps=1000),
+    ]),
+}
