@@ -292,7 +292,7 @@ def _encode(value, depth=0):
         kind = "tuple" if isinstance(value, tuple) else "list"
         return {"t": kind, "items": [_encode(v, depth + 1) for v in value[:10000]]}
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biufc":
-        array = np.ascontiguousarray(value)
+        array = np.asarray(value)  # keeps shape () for scalars and 0-d arrays
         return {"t": "array" if isinstance(value, np.ndarray) else "scalar",
                 "dtype": array.dtype.str, "shape": list(array.shape),
                 "b64": base64.b64encode(array.tobytes()).decode("ascii")}

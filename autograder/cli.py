@@ -129,11 +129,13 @@ SAMPLES = ("sample-full", "sample-untouched", "sample-partial")
 def write_samples(course: Course, aid: str) -> None:
     """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one.
 
-    The partly wrong submission has every bug of the bank that only the
-    hidden tests catch: its visible checks all pass, and it still loses points.
+    The partly wrong submission has, in each answer cell, the first bug of the
+    bank that only the hidden tests catch: its visible checks all pass, and it
+    still loses points.
     """
     bugs = assignments.bug_bank(aid)
     sneaky = [b for b in bugs if all(t.endswith("_hidden") for t in b.loses)] or bugs[:1]
+    sneaky = list({b.cell: b for b in reversed(sneaky)}.values())  # one per cell: bugs need not compose
     for nb in course.notebooks(aid):
         full = solution_answers(course, aid, nb)
         write_submission(course, "sample-full", aid, {nb: fill_release(course, aid, nb, full)})
