@@ -22,8 +22,9 @@ class Row:
 
     student: str
     notebook: str
-    score: float
-    max_score: float
+    score: float  # autograded points
+    max_score: float  # autograded points available
+    by_hand: float = 0.0  # points of written answers, left to the instructor (formgrader)
     problems: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "test_id: reason" of every failed test cell
 
@@ -38,13 +39,13 @@ def grade_rows(course: Course, assignment: str) -> list[Row]:
             return []
         for submission in sorted(submissions, key=lambda s: s.student.id):
             for nb in sorted(submission.notebooks, key=lambda n: n.name):
-                rows.append(_row(course, assignment, submission.student.id, nb.name,
-                                 nb.score, nb.max_score))
+                rows.append(_row(course, assignment, submission.student.id, nb.name, nb.code_score,
+                                 nb.max_code_score, nb.max_written_score))
     return rows
 
 
-def _row(course, assignment, student, notebook, score, max_score) -> Row:
-    row = Row(student, notebook, float(score), float(max_score))
+def _row(course, assignment, student, notebook, score, max_score, by_hand) -> Row:
+    row = Row(student, notebook, float(score), float(max_score), float(by_hand))
     report = course.root / "autograded" / student / assignment / f"{notebook}.grading.json"
     if not report.is_file():
         row.problems.append(_why_not_graded(course, assignment, student, notebook))
@@ -60,10 +61,11 @@ def format_table(assignment: str, rows: list[Row]) -> str:
     if not rows:
         return f"{assignment}: no submissions graded yet"
     width = max(len(r.student) for r in rows)
-    lines = [f"{'student':<{width}}  {'notebook':<14} {'score':>13}", "-" * (width + 30)]
+    lines = [f"{'student':<{width}}  {'notebook':<14}  autograded", "-" * (width + 30)]
     for r in rows:
         pct = 100 * r.score / r.max_score if r.max_score else 0.0
-        lines.append(f"{r.student:<{width}}  {r.notebook:<14} {r.score:5g} / {r.max_score:<5g} {pct:4.0f} %")
+        by_hand = f"  (+{r.by_hand:g} written, by hand)" if r.by_hand else ""
+        lines.append(f"{r.student:<{width}}  {r.notebook:<14} {r.score:5g} / {r.max_score:<5g} {pct:4.0f} %{by_hand}")
         lines.extend(f"{'':<{width}}    ! {p}" for p in r.problems)
     return "\n".join(lines)
 
