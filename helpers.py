@@ -12,10 +12,15 @@ file; it contains no answers. Sections:
 
 from __future__ import annotations
 
+import base64
+import copy
 import gzip
 import hashlib
+import json
 import os
+import pickle
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
 
@@ -274,8 +279,6 @@ PROBE_DIR_ENV = "COURSE_PROBE_DIR"
 
 
 def _encode(value, depth=0):
-    import base64
-
     if depth > 8:
         return {"t": "unsupported", "type": "deeply nested value"}
     if value is None:
@@ -305,12 +308,6 @@ def record_for_grader(test_id, **functions):
     test_id: the grade_id of the test cell.
     functions: the notebook functions the hidden test calls, by name.
     """
-    import copy
-    import json
-    import os
-    import pickle
-    import warnings
-
     probe_dir = os.environ.get(PROBE_DIR_ENV)
     if not probe_dir and os.environ.get("NBGRADER_EXECUTION") == "autograde":
         # Graded by an nbgrader that did not load the course's nbgrader_config.py:

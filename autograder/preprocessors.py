@@ -19,17 +19,20 @@ autograded notebook, and shows them to the student at the top of the feedback.
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
+import sys
 import tempfile
 import time
 from collections import defaultdict, deque
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
-from nbformat.v4 import new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
@@ -52,18 +55,21 @@ def problems_of(nb) -> list[str]:
     return nb.metadata.setdefault(KIT_KEY, {}).setdefault("problems", [])
 
 
-def _grade_id(cell) -> str | None:
+def _nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata; {} when absent or malformed (a submission may hold anything)."""
     meta = cell.get("metadata") if isinstance(cell, dict) else None
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def _grade_id(cell) -> str | None:
+    gid = _nbgrader_meta(cell).get("grade_id")
     return gid if isinstance(gid, str) else None
 
 
 def _grading(cell) -> tuple:
     """The nbgrader fields that decide how a cell is graded."""
-    nbg = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-    nbg = nbg if isinstance(nbg, dict) else {}
-    return tuple(nbg.get(k) for k in ("grade", "solution", "locked", "points"))
+    return tuple(_nbgrader_meta(cell).get(k) for k in ("grade", "solution", "locked", "points"))
 
 
 def _source(cell) -> str:
@@ -115,7 +121,7 @@ class RebuildSubmission(NbGraderPreprocessor):
         problems = list(problems_of(nb))
         spec = nb.metadata.get("kernelspec") if isinstance(nb.metadata, dict) else None
         asked = spec.get("name") if isinstance(spec, dict) else None
-        if asked != template.metadata.kernelspec.name:
+        if asked and asked != template.metadata.kernelspec.name:
             problems.append(f"the notebook asks for kernel {asked!r}; graded with "
                             f"{template.metadata.kernelspec.name!r} as released")
         with Gradebook(nbg["db_url"]) as gb:
@@ -183,9 +189,7 @@ class RebuildSubmission(NbGraderPreprocessor):
     @staticmethod
     def _plain(cell):
         """A student's own cell, with any nbgrader metadata it claimed removed."""
-        kind = cell["cell_type"]
-        new = nbformat.v4.new_code_cell(_source(cell)) if kind == "code" else new_markdown_cell(_source(cell))
-        return new
+        return new_code_cell(_source(cell)) if cell["cell_type"] == "code" else new_markdown_cell(_source(cell))
 
     @staticmethod
     def _instructor_source(gb, gid, notebook_id, assignment_id, tcell):
@@ -258,8 +262,6 @@ class SandboxedExecute(Execute):
         return nb, resources
 
     def _run(self, nb, resources, jail, limits, sandboxed, extra_env, problems):
-        from nbclient import NotebookClient
-
         NotebookClient.__init__(self, nb, None)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
@@ -340,8 +342,6 @@ def _copy_plain_files(src: Path, dest: Path) -> None:
 
 def _python_paths() -> tuple[Path, ...]:
     """The Python installation the kernel needs to read (the venv and the interpreter under it)."""
-    import sys
-
     paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
              Path(sys.executable).resolve().parent.parent}
     return tuple(sorted(paths))
@@ -392,14 +392,8 @@ class ScoreHiddenTests(NbGraderPreprocessor):
                   "notebook": nbg["notebook"], "problems": problems, "tests": verdicts}
         out = Path(resources["metadata"]["path"]) / f"{nbg['notebook']}.grading.json"
         out.unlink(missing_ok=True)  # never write through a file the submission placed there
-        out.write_text(_json(report), encoding="utf-8")
+        out.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
         return nb, resources
-
-
-def _json(obj) -> str:
-    import json
-
-    return json.dumps(obj, indent=2, sort_keys=True)
 
 
 def _replace_outputs(cell, verdict, gid) -> None:

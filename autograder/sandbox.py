@@ -38,8 +38,8 @@ PASSTHROUGH_ENV = ("LANG", "LC_ALL", "TZ")
 class Limits:
     """Resource limits for one submission's kernel."""
 
-    memory_bytes: int = 3 * 2**30  # address space: a 10 GB array is a MemoryError
-    cpu_seconds: int = 300  # CPU time for the whole kernel
+    memory_bytes: int  # address space: a 10 GB array is a MemoryError
+    cpu_seconds: int  # CPU time for the whole kernel
     file_bytes: int = 256 * 2**20  # largest file the kernel may write
     open_files: int = 256
 
