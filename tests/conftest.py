@@ -3,10 +3,9 @@
 Grading is the slow part (one sandboxed kernel per notebook), so each
 assignment is graded once per test session: the solution, the untouched
 release and the whole bug bank, all in one ``nbgrader autograde`` run.
-Bugs on different answer cells cannot affect each other's test cells (each
-test cell calls only its own function), so they are packed several to a
-submission; the bug-bank test checks that the untouched cells kept full marks,
-which would expose any cross-talk.
+Bugs that touch different answer cells and lose different test cells are
+packed several to a submission; the bug-bank test checks that every other
+cell kept full marks, which would expose any cross-talk.
 """
 
 from __future__ import annotations
@@ -56,10 +55,18 @@ class Graded:
 
 
 def bug_rounds(bugs: list) -> list[list]:
-    """Pack bugs so that no submission has two bugs in the same answer cell."""
+    """Pack bugs so that no submission has two bugs in the same answer cell or losing the
+    same test cell; a bug that breaks later answers too (it loses their test cells) is
+    graded on its own, since another bug could change what those answers call."""
+    def cascades(bug):
+        return any(not test.startswith(f"test_{bug.cell}_") for test in bug.loses)
+
+    def clash(a, b):
+        return a.cell == b.cell or bool(set(a.loses) & set(b.loses)) or cascades(a) or cascades(b)
+
     rounds: list[list] = []
     for bug in bugs:
-        free = next((r for r in rounds if all(b.cell != bug.cell for b in r)), None)
+        free = next((r for r in rounds if not any(clash(b, bug) for b in r)), None)
         if free is None:
             rounds.append(free := [])
         free.append(bug)

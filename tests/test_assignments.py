@@ -135,3 +135,10 @@ def test_solution_runs_for_a_student_and_draws_its_figures(aid, notebook, tmp_pa
     assert plotting, "every assignment teaches with pictures"
     for cell in plotting:
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source[:80]
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_every_test_cell_has_a_bug_in_the_bank_that_it_catches(aid, notebook):
+    cells = graded_cells(nbformat.read(KIT.source_notebook(aid, notebook), as_version=4))
+    caught = {t for bug in assignments.bug_bank(aid) for t in bug.loses}
+    assert set(cells) - caught == set(), "test cells that no bug of the bank proves"

@@ -8,7 +8,9 @@ rest still score full marks. A bug that only the hidden tests catch has only
 Later answers call earlier ones (softplus_prime calls sigmoid, c2 calls
 softplus, ...). The hidden tests keep the tails where a merely naive earlier
 function is still exact and silent, so the naive bugs below lose their own
-cells and nothing else.
+cells and nothing else. A bug that makes an earlier function plainly wrong
+(sigmoid_mirrored, softplus_drops_tail) loses the cells of every answer that
+reuses it, and lists them.
 """
 
 from autograder.submissions import Bug
@@ -28,12 +30,19 @@ BUGS = [
         "e = np.exp(-np.abs(z))  # in (0, 1]: never overflows\n    out = np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
         "out = 1 / (1 + np.exp(-z))",
         _hidden("sigmoid"), "the textbook formula: exp(1000) overflows at z = -1000 (a RuntimeWarning)"),
+    Bug("sigmoid_mirrored", "sigmoid",
+        "out = np.where(z >= 0, 1 / (1 + e), e / (1 + e))", "out = np.where(z >= 0, e / (1 + e), 1 / (1 + e))",
+        _both("sigmoid") + _both("softplus_prime") + _both("c1") + _both("c1_prime") + _both("c1_second")
+        + _both("c2_prime_w"), "swaps the two branches: computes sigmoid(-z), wrong wherever it is reused"),
     Bug("sigmoid_prime_wrong_sign", "sigmoid_prime",
         "out = s * (1 - s)", "out = s * (s - 1)",
         _both("sigmoid_prime"), "sigma (sigma - 1): the derivative of an increasing function comes out negative"),
     Bug("sigmoid_prime_naive_quotient", "sigmoid_prime",
         "s = sigmoid(z)\n    out = s * (1 - s)", "out = np.exp(-z) / (1 + np.exp(-z)) ** 2",
         _hidden("sigmoid_prime"), "e^-z / (1 + e^-z)^2: the square overflows for z < -355"),
+    Bug("softplus_drops_tail", "softplus",
+        "out = np.maximum(z, 0) + tail", "out = np.maximum(z, 0)",
+        _both("softplus") + _both("c2"), "keeps only the asymptote max(z, 0): ReLU, not softplus (c2 reuses it)"),
     Bug("softplus_naive", "softplus",
         "out = np.maximum(z, 0) + tail", "out = np.log(1 + np.exp(z))",
         _hidden("softplus"), "ln(1 + e^z) as written: inf at z = 1000"),
@@ -56,6 +65,9 @@ BUGS = [
     Bug("relu_abs", "relu",
         "out = np.maximum(z, 0.0)", "out = np.abs(z)",
         _both("relu"), "|z| instead of max(z, 0)"),
+    Bug("relu_prime_returns_relu", "relu_prime",
+        "out = (z > 0).astype(np.float64)", "out = np.maximum(z, 0)",
+        _both("relu_prime"), "returns ReLU itself instead of its derivative"),
     Bug("relu_prime_one_at_zero", "relu_prime",
         "(z > 0)", "(z >= 0)",
         _hidden("relu_prime"), "relu_prime(0) = 1, against the notebook's convention 0"),
@@ -73,6 +85,9 @@ BUGS = [
         "out = (z > 0).astype(np.float64) - (z < 0).astype(np.float64)",
         "out = np.divide(z, np.abs(z), out=np.zeros_like(z), where=z != 0)",
         _both("sign"), "z / |z|: right values, but not built from indicators"),
+    Bug("abs_prime_is_abs", "abs_prime",
+        "out = np.where(z > 0, 1.0, np.where(z < 0, -1.0, 0.0))", "out = np.abs(z)",
+        _both("abs_prime"), "returns |z| instead of its derivative"),
     Bug("abs_prime_one_at_zero", "abs_prime",
         "out = np.where(z > 0, 1.0, np.where(z < 0, -1.0, 0.0))", "out = np.where(z >= 0, 1.0, -1.0)",
         _hidden("abs_prime"), "abs_prime(0) = 1, against the notebook's convention 0"),
