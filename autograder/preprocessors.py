@@ -48,6 +48,7 @@ from .scoring import judge
 HELPERS = KIT_ROOT / "helpers.py"
 DATA = KIT_ROOT / "data"
 KIT_KEY = "autograder"
+NO_SANDBOX = "graded without the sandbox"  # the problem line every unsandboxed notebook gets
 
 
 def problems_of(nb) -> list[str]:
@@ -244,7 +245,7 @@ class SandboxedExecute(Execute):
         if reason:
             self.log.warning("*** SANDBOX UNAVAILABLE: grading %s WITHOUT isolation: %s ***",
                              nbg["notebook"], reason)
-            problems.append(f"graded without the sandbox: {reason}")
+            problems.append(f"{NO_SANDBOX}: {reason}")
         coursedir = CourseDirectory(parent=self)
         jail = Jail(
             hidden=(Path(coursedir.root).resolve(), KIT_ROOT),

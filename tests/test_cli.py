@@ -12,8 +12,9 @@ from nbclient import NotebookClient
 
 from autograder.cli import main
 from autograder.course import Course
-from autograder.preprocessors import is_test_cell
-from autograder.submissions import fill_release, solution_answers
+from autograder.preprocessors import NO_SANDBOX, is_test_cell
+from autograder.report import grade_rows
+from autograder.submissions import fill_release, solution_answers, write_submission
 from conftest import ROOT
 
 AID = "01_numpy"
@@ -67,3 +68,17 @@ def test_collect_grade_feedback_export_report(course, tmp_path, capsys):
     assert (course.root / "feedback" / "ada" / AID / f"{AID}.html").exists()
     csv = (course.root / "reports" / "grades.csv").read_text()
     assert "ada" in csv and "bob" in csv
+
+
+def test_without_the_sandbox_grading_still_works_and_says_so_loudly(tmp_path):
+    course = Course.scratch(tmp_path, [AID])
+    with open(course.root / "nbgrader_config.py", "a") as f:
+        f.write("\nc.SandboxedExecute.sandbox = False\n")
+    course.nbgrader("generate_assignment", AID, "--force")
+    nb = fill_release(course, AID, AID, solution_answers(course, AID, AID))
+    write_submission(course, "ada", AID, {AID: nb})
+    log = course.nbgrader("autograde", AID, "--create").stderr
+    assert "SANDBOX UNAVAILABLE" in log
+    [row] = grade_rows(course, AID)
+    assert row.score == row.max_score == 27
+    assert any(p.startswith(NO_SANDBOX) for p in row.problems)
