@@ -123,9 +123,6 @@ def report(course: Course, aid: str) -> None:
 
 # ---------------------------------------------------------------- samples
 
-SAMPLES = ("sample-full", "sample-untouched", "sample-partial")
-
-
 def write_samples(course: Course, aid: str) -> None:
     """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one.
 

@@ -26,6 +26,7 @@ SHARED_FILES = ("helpers.py",)  # linked into every released assignment folder
 @dataclass(frozen=True)
 class Course:
     root: Path
+    course_id = "dl-fundamentals"  # nbgrader_config.py reads it from here
 
     @property
     def source(self) -> Path:
@@ -34,8 +35,6 @@ class Course:
     @property
     def release(self) -> Path:
         return self.root / "notebooks"
-
-    course_id = "dl-fundamentals"  # nbgrader_config.py reads it from here
 
     @property
     def db_url(self) -> str:
@@ -69,20 +68,19 @@ class Course:
 
     @classmethod
     def scratch(cls, dest: Path, assignments: list[str] | None = None) -> "Course":
-        """A throwaway course at ``dest`` with this kit's solutions and release.
+        """A throwaway course at ``dest``: this kit's solutions, released afresh by nbgrader.
 
         assignments: restrict to these ids (default: all).
         """
-        kit = cls(KIT_ROOT)
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy(KIT_ROOT / "nbgrader_config.py", dest)
         for name in (*SHARED_FILES, "data", "autograder"):  # nbgrader_config.py imports autograder
             (dest / name).symlink_to(KIT_ROOT / name)
-        for assignment in assignments or kit.assignments():
-            for tree in ("solutions", "notebooks"):
-                if (KIT_ROOT / tree / assignment).exists():
-                    shutil.copytree(KIT_ROOT / tree / assignment, dest / tree / assignment, symlinks=True)
-        return cls(dest)
+        course = cls(dest)
+        for assignment in assignments or cls(KIT_ROOT).assignments():
+            shutil.copytree(KIT_ROOT / "solutions" / assignment, course.source / assignment, symlinks=True)
+            course.nbgrader("generate_assignment", assignment, "--force")
+        return course
 
 
 def link_shared_files(assignment: str, student: str, notebooks: list[str]) -> None:

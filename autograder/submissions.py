@@ -12,7 +12,6 @@ kit builds them for its sample run and its tests:
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +70,6 @@ def fill_release(course: Course, assignment: str, notebook: str,
                  answers: dict[str, str]) -> nbformat.NotebookNode:
     """The released notebook with the given answer cells' sources replaced."""
     nb = nbformat.read(course.release_notebook(assignment, notebook), as_version=4)
-    nb = copy.deepcopy(nb)
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in answers and cell.metadata.nbgrader.get("solution"):

@@ -29,7 +29,6 @@ def make_course(dest: Path, sandbox: bool, students: int) -> Course:
     with open(course.root / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.SandboxedExecute.sandbox = {sandbox}\n")
     for aid in course.assignments():
-        course.nbgrader("generate_assignment", aid, "--force")
         for i in range(students):
             write_submission(course, f"student-{i}", aid, {
                 nb: fill_release(course, aid, nb, solution_answers(course, aid, nb))

@@ -75,7 +75,6 @@ def bug_rounds(bugs: list) -> list[list]:
 
 def grade_scratch(tmp: Path, aid: str) -> Graded:
     course = Course.scratch(tmp, [aid])
-    course.nbgrader("generate_assignment", aid, "--force")
     write_samples(course, aid)
     rounds = {}
     for i, bugs in enumerate(bug_rounds(assignments.bug_bank(aid))):

@@ -74,7 +74,6 @@ def test_without_the_sandbox_grading_still_works_and_says_so_loudly(tmp_path):
     course = Course.scratch(tmp_path, [AID])
     with open(course.root / "nbgrader_config.py", "a") as f:
         f.write("\nc.SandboxedExecute.sandbox = False\n")
-    course.nbgrader("generate_assignment", AID, "--force")
     nb = fill_release(course, AID, AID, solution_answers(course, AID, AID))
     write_submission(course, "ada", AID, {AID: nb})
     log = course.nbgrader("autograde", AID, "--create").stderr
