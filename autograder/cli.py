@@ -23,6 +23,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import assignments
+from .collect import Outcome, collect_handins, format_report
 from .course import KIT_ROOT, Course
 from .report import format_table, grade_rows, write_report
 from .submissions import apply_bugs, fill_release, solution_answers, write_submission
@@ -52,22 +53,17 @@ def _bundle(course: Course, aid: str) -> Path:
     return out
 
 
-def collect(course: Course, aid: str, folder: Path) -> None:
-    """Copy ``folder/<student>/*.ipynb`` (or ``folder/<student>.zip``) into submitted/."""
-    for entry in sorted(folder.iterdir()):
-        student = entry.stem
-        dest = course.root / "submitted" / student / aid
-        if entry.is_dir():
-            shutil.copytree(entry, dest, dirs_exist_ok=True)
-        elif entry.suffix == ".zip":
-            dest.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(entry) as zf:
-                for member in zf.namelist():
-                    if member.endswith(".ipynb") and "/." not in member:
-                        (dest / Path(member).name).write_bytes(zf.read(member))
-        else:
-            continue
-        print(f"collected {student}")
+def collect(course: Course, aid: str, folder: Path) -> list[Outcome]:
+    """Collect ``folder/<student>/`` and ``folder/<student>.zip`` into submitted/ (see autograder/collect.py).
+
+    Prints what was collected, flagged (instructor material) or refused, with the reason for each.
+    """
+    try:
+        outcomes = collect_handins(course, aid, folder)
+    except ValueError as exc:  # an unknown assignment or a missing folder: nothing was collected
+        raise SystemExit(f"collect: {exc}") from None
+    print(format_report(outcomes))
+    return outcomes
 
 
 def grade(course: Course, aid: str, force: bool) -> None:
@@ -166,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("demo", "release, grade the sample submissions, feedback, report")]:
         p = sub.add_parser(name, help=text)
         p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    p = sub.add_parser("collect", help="import submissions: FOLDER/<student>/ or FOLDER/<student>.zip")
+    p = sub.add_parser("collect", help="import the notebooks of FOLDER/<student>/ or FOLDER/<student>.zip; "
+                                       "links, unsafe names and instructor material are refused")
     p.add_argument("assignment")
     p.add_argument("folder", type=Path)
     p = sub.add_parser("grade", help="autograde the submissions of an assignment")
