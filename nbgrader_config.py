@@ -3,7 +3,7 @@
 Run any nbgrader command from the repository root (``nbgrader autograde
 01_numpy``, the formgrader, ...) or use ``python -m autograder``; both read
 this file, so both grade through the same hardened pipeline
-(see autograder/preprocessors.py).
+(see autograder/preprocessors.py and autograder/execute.py).
 """
 
 import os
@@ -44,8 +44,9 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.SandboxedExecute",
+    "autograder.execute.SandboxedExecute",
     "autograder.preprocessors.ScoreHiddenTests",
+    "autograder.sanitize.SanitizeSubmission",  # the formgrader renders what this leaves
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
@@ -57,8 +58,12 @@ c.Execute.timeout = 60
 
 # ------------------------------------------------------------ generate_feedback
 # nbgrader shows hidden tests in feedback by default; students must not see them.
+# SanitizeSubmission runs here too, as a second line of defence. nbconvert's
+# SanitizeHTML would bleach markdown *source* (turning $z > 0$ into broken LaTeX)
+# and HTMLExporter.sanitize_html escapes headings and paragraphs; see autograder/sanitize.py.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.sanitize.SanitizeSubmission",  # again: notebooks autograded before it existed
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

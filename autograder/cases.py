@@ -12,7 +12,9 @@ identity, a finite difference, a hand-worked example), never from running
 the solution notebook's code.
 
 Every expectation returns ``None`` when satisfied, or one sentence for the
-student saying what is wrong, e.g. ``"wrong shape: expected (50, 10), got (10, 50)"``.
+student saying what is wrong and where, e.g. ``"wrong shape: expected (50, 10),
+got (10, 50)"``, but never the right value: feedback must not turn a hidden
+input into a known answer.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class Equal(Expectation):
             return problem
         got = outcome.value
         if isinstance(self.expected, str) or isinstance(got, str):
-            return None if got == self.expected else f"expected {self.expected!r}, got {got!r}"
+            return None if got == self.expected else f"wrong answer (got {got!r:.80})"
         return Close(self.expected, rtol=0, atol=0).check(outcome)
 
 
@@ -163,7 +165,8 @@ class Case:
     args, kwargs: the inputs; copied fresh for every call.
     expect: the expectation checked in the grader's process.
     about: what the case exercises, shown to the student on failure
-        (e.g. ``"50 labels, k=10"``); never the expected answer.
+        (e.g. ``"50 labels, k=10"``, ``"a 2x2 saddle"``): a description,
+        never the expected answer and never the input spelled out in full.
     """
 
     call: str

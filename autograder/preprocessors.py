@@ -3,7 +3,7 @@
 Autograde, sanitising a submission:
     ClearOutput -> RebuildSubmission -> OverwriteKernelspec -> CheckCellMetadata
 Autograde, grading it:
-    SandboxedExecute -> ScoreHiddenTests -> ... nbgrader's SaveAutoGrades
+    SandboxedExecute (autograder/execute.py) -> ScoreHiddenTests -> ... nbgrader's SaveAutoGrades
 Feedback:
     ClearHiddenTests (nbgrader's) -> GetGrades -> CSS
 
@@ -20,33 +20,23 @@ autograded notebook, and shows them to the student at the top of the feedback.
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
-import sys
-import tempfile
-import time
 from collections import defaultdict, deque
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Float, Integer
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import assignments
-from .course import KIT_ROOT
-from .kernel import SandboxedKernelManager
-from .sandbox import Jail, Limits, probe_bwrap
+from .rules import Answers
+from .sanitize import escape_text
 from .scoring import judge
 
-HELPERS = KIT_ROOT / "helpers.py"
-DATA = KIT_ROOT / "data"
 KIT_KEY = "autograder"
 NO_SANDBOX = "graded without the sandbox"  # the problem line every unsandboxed notebook gets
 
@@ -200,155 +190,8 @@ class RebuildSubmission(NbGraderPreprocessor):
             return _source(tcell)
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's Execute, with the kernel in the jail and failures contained.
-
-    * the kernel is always ``python3``, launched by SandboxedKernelManager;
-    * the hidden tests' inputs are written to a probe folder the kernel can read;
-    * the course's own helpers.py is put beside the notebook (a student's copy is replaced);
-    * a dead kernel, a kernel that will not start or an exhausted time budget
-      stops execution: remaining cells get an error output saying why, and
-      grading goes on with what did run.
-    """
-
-    notebook_timeout = Float(600, help="Wall-clock seconds for the whole notebook.").tag(config=True)
-    memory_limit_mb = Integer(3072, help="Address-space limit of the kernel, MiB.").tag(config=True)
-    cpu_limit = Integer(600, help="CPU seconds for the kernel.").tag(config=True)
-    max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
-    sandbox = Bool(True, help="Run the kernel in bubblewrap. Turn off only to measure its cost "
-                              "(benchmarks/grading_overhead.py); every notebook then logs a warning.").tag(config=True)
-
-    def __init__(self, *args, **kwargs):
-        kwargs["kernel_manager_class"] = SandboxedKernelManager
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, nb, resources, km=None):
-        nbg = resources["nbgrader"]
-        problems = problems_of(nb)
-        tests = assignments.hidden_tests(nbg["assignment"])
-        scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
-        workdir, probe_dir, runtime_dir = scratch / "work", scratch / "probe", scratch / "runtime"
-        _copy_plain_files(Path(resources["metadata"]["path"]), workdir)
-        shutil.copyfile(HELPERS, workdir / "helpers.py")  # the course's copy, never the student's
-        (probe_dir / "inputs").mkdir(parents=True)
-        (probe_dir / "outputs").mkdir()
-        runtime_dir.mkdir()
-        for test_id, test in tests.items():
-            with open(probe_dir / "inputs" / f"{test_id}.pkl", "wb") as f:
-                pickle.dump(test.calls, f)
-        resources.setdefault(KIT_KEY, {})["probe_dir"] = str(probe_dir)
-        scratch.chmod(0o755)
-        for writable in (workdir, probe_dir / "outputs", runtime_dir):  # the kernel runs as nobody
-            writable.chmod(0o777)
-
-        reason = probe_bwrap() if self.sandbox else "disabled by SandboxedExecute.sandbox = False"
-        if reason:
-            self.log.warning("*** SANDBOX UNAVAILABLE: grading %s WITHOUT isolation: %s ***",
-                             nbg["notebook"], reason)
-            problems.append(f"{NO_SANDBOX}: {reason}")
-        coursedir = CourseDirectory(parent=self)
-        jail = Jail(
-            hidden=(Path(coursedir.root).resolve(), KIT_ROOT),
-            workdir=workdir,
-            runtime_dir=runtime_dir,
-            probe_dir=probe_dir,
-            readonly=_python_paths() + ((DATA.resolve(),) if DATA.exists() else ()),
-        )
-        limits = Limits(memory_bytes=self.memory_limit_mb * 2**20, cpu_seconds=self.cpu_limit)
-        extra_env = {"NBGRADER_EXECUTION": "autograde", "COURSE_PROBE_DIR": str(probe_dir),
-                     "COURSE_DATA_DIR": str(DATA.resolve())}
-
-        self.kernel_name = "python3"  # never the kernel a submission names
-        self._run(nb, resources, jail, limits, not reason, extra_env, problems)
-        return nb, resources
-
-    def _run(self, nb, resources, jail, limits, sandboxed, extra_env, problems):
-        NotebookClient.__init__(self, nb, None)
-        self.reset_execution_trackers()
-        self._check_assign_resources(resources)
-        self.km = self.create_kernel_manager()
-        self.km.prepare(jail, limits, sandboxed, extra_env)
-        stderr_path, known_problems = self.km.stderr_path, len(problems)
-        self._problems = problems  # for output() and the timeout handler
-        deadline = time.monotonic() + self.notebook_timeout
-        stopped = None
-        try:
-            with self.setup_kernel():
-                info = self.wait_for_reply(self.kc.kernel_info())
-                self.nb.metadata["language_info"] = info["content"]["language_info"]
-                for index, cell in enumerate(self.nb.cells):
-                    if cell.cell_type != "code":
-                        continue
-                    if stopped is None and time.monotonic() > deadline:
-                        stopped = f"the notebook ran out of its {self.notebook_timeout:.0f} s time budget"
-                    if stopped:
-                        _fail_cell(cell, f"not run: {stopped}")
-                        continue
-                    self._cell_bytes = 0
-                    try:
-                        self.preprocess_cell(cell, resources, index)
-                    except DeadKernelError:
-                        stopped = "the kernel died in an earlier cell (os._exit, a crash or a resource limit)"
-                        problems.append(f"kernel died while running cell {index}")
-                        _fail_cell(cell, "the kernel died while running this cell")
-        except Exception as exc:  # the kernel would not start or broke the protocol
-            problems.append(f"execution stopped: {type(exc).__name__}: {str(exc)[:160]}")
-            for cell in self.nb.cells:
-                if cell.cell_type == "code" and not cell.get("outputs"):
-                    _fail_cell(cell, "not run: the kernel stopped responding")
-        if stopped:
-            problems.append(stopped)
-        if len(problems) > known_problems and stderr_path.exists():  # help the instructor see why
-            tail = stderr_path.read_bytes()[-1500:].decode(errors="replace").strip()
-            if tail:
-                self.log.warning("kernel stderr (last lines):\n%s", tail)
-
-    def output(self, outs, msg, display_id, cell_index):
-        """Keep at most max_output_bytes of output per cell: a flood cannot exhaust the grader."""
-        size = len(str(msg.get("content", "")))
-        self._cell_bytes = getattr(self, "_cell_bytes", 0) + size
-        if self._cell_bytes > self.max_output_bytes:
-            if self._cell_bytes - size <= self.max_output_bytes:
-                outs.append(new_output("stream", name="stdout",
-                                       text="\n[output truncated by the autograder]\n"))
-                self._problems.append(f"cell {cell_index} printed more than {self.max_output_bytes} "
-                                      f"bytes; the rest was dropped")
-            return None
-        return super().output(outs, msg, display_id, cell_index)
-
-    async def _async_handle_timeout(self, timeout, cell=None):
-        """A cell over its time limit is interrupted (nbgrader's default); say so once."""
-        self._problems.append(f"a cell ran longer than {timeout} s and was interrupted (Timeout)")
-        return await super()._async_handle_timeout(timeout, cell)
-
-
-def _copy_plain_files(src: Path, dest: Path) -> None:
-    """Copy the submission's own files (not its notebooks) to the kernel's working folder.
-
-    The kernel never runs in the autograded folder itself: whatever it writes
-    (a symlink over the notebook nbgrader is about to save, say) stays in
-    the scratch copy. Symlinks are skipped, so none can point outside.
-    """
-    dest.mkdir(parents=True)
-    for path in src.rglob("*"):
-        target = dest / path.relative_to(src)
-        if path.is_symlink() or path.suffix == ".ipynb":
-            continue
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif path.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-
-
-def _python_paths() -> tuple[Path, ...]:
-    """The Python installation the kernel needs to read (the venv and the interpreter under it)."""
-    paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-             Path(sys.executable).resolve().parent.parent}
-    return tuple(sorted(paths))
-
-
-def _fail_cell(cell, reason: str) -> None:
+def fail_cell(cell, reason: str) -> None:
+    """Give a code cell an error output with the autograder's reason (nbgrader then scores it 0)."""
     cell.outputs.append(new_output("error", ename="AutograderError", evalue=reason,
                                    traceback=[f"Autograder: {reason}"]))
 
@@ -366,7 +209,9 @@ class ScoreHiddenTests(NbGraderPreprocessor):
         nbg = resources["nbgrader"]
         tests = assignments.hidden_tests(nbg["assignment"])
         probe_dir = Path(resources[KIT_KEY]["probe_dir"])
-        answers = {_grade_id(c): _source(c) for c in nb.cells if utils.is_solution(c)}
+        coursedir = CourseDirectory(parent=self)  # the source rules read the release's own code too
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", nbg["assignment"]))
+        answers = Answers.of(nb, nbformat.read(release / f"{nbg['notebook']}.ipynb", as_version=4))
         verdicts = {}
         for cell in nb.cells:
             if not is_test_cell(cell):
@@ -387,7 +232,7 @@ class ScoreHiddenTests(NbGraderPreprocessor):
             self.log.warning("[autograder] %s/%s/%s: %s", nbg["student"], nbg["assignment"],
                              nbg["notebook"], problem)
         if problems:
-            notes = "\n".join(f"- {p}" for p in problems)
+            notes = "\n".join(f"- {escape_text(p)}" for p in problems)  # they quote the student
             nb.cells.insert(0, new_markdown_cell(f"**Autograder notes**\n\n{notes}"))
         report = {"student": nbg["student"], "assignment": nbg["assignment"],
                   "notebook": nbg["notebook"], "problems": problems, "tests": verdicts}
@@ -403,12 +248,12 @@ def _replace_outputs(cell, verdict, gid) -> None:
     errors = [o for o in cell.outputs if o.output_type == "error"]
     cell.outputs = [new_output("stream", name="stdout", text=printed[-20_000:])] if printed else []
     if verdict is None:
-        _fail_cell(cell, f"no hidden test is registered for '{gid}' (instructor: add it to hidden_tests.py)")
+        fail_cell(cell, f"no hidden test is registered for '{gid}' (instructor: add it to hidden_tests.py)")
     elif not verdict.passed:
         for error in errors[:1]:  # the student's own visible-check failure, if any, without
             # its traceback: IPython prints the lines around the failure, hidden tests included
             cell.outputs.append(new_output("error", ename=error.ename, evalue=error.evalue,
                                            traceback=[f"{error.ename}: {error.evalue}"]))
-        _fail_cell(cell, verdict.reason)
+        fail_cell(cell, verdict.reason)
     else:
         cell.outputs.append(new_output("stream", name="stdout", text=f"Autograder: {verdict.reason}\n"))

@@ -5,15 +5,20 @@ kernel. It runs the student's functions on the inputs we supplied and writes
 ``outputs/<test_id>.json`` (format described in helpers.py). Everything in
 that file was produced by code the student controls, so this module treats it
 as hostile data: JSON only (no pickle), arrays only of plain numeric or bool
-dtypes, sizes bounded, every field type-checked. Anything malformed becomes a
-:class:`RecordError`, which scores the test 0 with that reason.
+dtypes, sizes and dimensions bounded, every field type-checked, and the file
+itself opened without following a symlink or waiting on a FIFO. Anything
+malformed becomes a :class:`RecordError`, which scores the test 0 with that
+reason; nothing in the file can make reading it raise anything else.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,7 @@ import numpy as np
 
 MAX_RECORD_BYTES = 64 * 2**20
 MAX_DEPTH = 8
+MAX_DIMS = 64  # numpy's own limit: a deeper shape cannot even be built
 ALLOWED_KINDS = "biufc"  # bool, signed, unsigned, float, complex
 
 
@@ -59,7 +65,7 @@ def _decode(obj: Any, depth: int = 0) -> Any:
     if kind == "float" and isinstance(obj.get("v"), str):
         try:
             return float.fromhex(obj["v"])
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise RecordError("malformed float") from exc
     if kind == "str" and isinstance(obj.get("v"), str):
         return obj["v"]
@@ -78,10 +84,12 @@ def _decode_array(obj: dict, scalar: bool) -> Any:
         dtype = np.dtype(obj["dtype"])
         shape = tuple(int(n) for n in obj["shape"])
         raw = base64.b64decode(obj["b64"], validate=True)
-    except (KeyError, TypeError, ValueError) as exc:
+    except Exception as exc:  # whatever the fields hold (inf, nested lists, odd dtype specs)
         raise RecordError("malformed array") from exc
-    if dtype.kind not in ALLOWED_KINDS or dtype.hasobject or dtype.fields is not None:
+    if dtype.kind not in ALLOWED_KINDS or dtype.hasobject or dtype.fields is not None or dtype.shape:
         raise RecordError(f"array dtype {dtype} is not numeric")
+    if len(shape) > MAX_DIMS:
+        raise RecordError(f"array has more than {MAX_DIMS} dimensions")
     if any(n < 0 for n in shape) or len(raw) != math.prod(shape) * dtype.itemsize:
         raise RecordError("array size does not match its shape")
     array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
@@ -95,17 +103,30 @@ class Unsupported:
     type_name: str
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The record's bytes: never through a symlink, never blocking on a FIFO, at most MAX_RECORD_BYTES."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError as exc:
+        raise RecordError("no record") from exc
+    except OSError as exc:
+        reason = "the record is a symlink" if exc.errno == errno.ELOOP else "the record cannot be opened"
+        raise RecordError(reason) from exc
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RecordError("the record is not a regular file")
+        raw = f.read(MAX_RECORD_BYTES + 1)
+    if len(raw) > MAX_RECORD_BYTES:
+        raise RecordError("record too large")
+    return raw
+
+
 def read_record(path: Path, n_cases: int) -> list[Outcome]:
     """Decode ``outputs/<test_id>.json``; exactly ``n_cases`` outcomes or RecordError."""
-    if path.is_symlink():
-        raise RecordError("the record is a symlink")
-    if not path.is_file():
-        raise RecordError("no record")
-    if path.stat().st_size > MAX_RECORD_BYTES:
-        raise RecordError("record too large")
+    raw = _read_bytes(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an int beyond Python's digit limit
         raise RecordError("record is not valid JSON") from exc
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or len(results) != n_cases:
@@ -118,7 +139,9 @@ def read_record(path: Path, n_cases: int) -> list[Outcome]:
         if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
             raise RecordError("malformed warnings")
         if "raised" in item:
-            outcomes.append(Outcome(raised=str(item["raised"])[:80],
+            if not isinstance(item["raised"], str):
+                raise RecordError("malformed result")
+            outcomes.append(Outcome(raised=item["raised"][:80],
                                     message=str(item.get("message", ""))[:300],
                                     warnings=warnings))
         else:

@@ -2,7 +2,8 @@
 
 Grading is the slow part (one sandboxed kernel per notebook), so each
 assignment is graded once per test session: the solution, the untouched
-release and the whole bug bank, all in one ``nbgrader autograde`` run.
+release, the replay attack (tests/replay.py) and the whole bug bank, all in
+one ``nbgrader autograde`` run.
 Bugs that touch different answer cells and lose different test cells are
 packed several to a submission; the bug-bank test checks that every other
 cell kept full marks, which would expose any cross-talk.
@@ -26,8 +27,10 @@ from autograder import assignments  # noqa: E402
 from autograder.cli import write_samples  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.submissions import apply_bugs, fill_release, solution_answers, write_submission  # noqa: E402
+from replay import replay_notebook  # noqa: E402
 
 ASSIGNMENTS = Course(ROOT).assignments()
+REPLAY = "replay"  # the student who replays what the visible checks expected
 
 
 @dataclass
@@ -76,6 +79,7 @@ def bug_rounds(bugs: list) -> list[list]:
 def grade_scratch(tmp: Path, aid: str) -> Graded:
     course = Course.scratch(tmp, [aid])
     write_samples(course, aid)
+    write_submission(course, REPLAY, aid, {nb: replay_notebook(course, aid, nb) for nb in course.notebooks(aid)})
     rounds = {}
     for i, bugs in enumerate(bug_rounds(assignments.bug_bank(aid))):
         student = f"bugs-{i}"

@@ -12,16 +12,20 @@ benchmarks/integrity_table.py prints the table for docs/integrity.md.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import nbformat
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.course import KIT_ROOT, Course
+from autograder.execute import DATA
+from autograder.sandbox import Jail, system_paths
 from autograder.submissions import fill_release, solution_answers
 
 AID = NB = "01_numpy"
@@ -73,6 +77,61 @@ def _in_answer(gid: str, source: str):
     def edit(nb, ctx):
         cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
         cell.source += f"\n{TRICK}\n" + textwrap.dedent(source).strip().format(**ctx)
+        return nb
+    return edit
+
+
+def _both(*edits):
+    """Apply several edits to one notebook."""
+    def edit(nb, ctx):
+        for one in edits:
+            nb = one(nb, ctx)
+        return nb
+    return edit
+
+
+#: What walk-the-filesystem runs: every notebook or script on the visible filesystem that
+#: defines one of the assignment's functions, outside the kernel's own Python packages.
+WALK = """
+import json, os
+FOUND = []
+for root, dirs, files in (entry for top in ROOTS for entry in os.walk(top)):
+    dirs[:] = [d for d in dirs if os.path.join(root, d) not in ("/proc", "/sys", "/dev")
+               and d not in ("site-packages", "dist-packages", "__pycache__")]
+    for name in files:
+        path = os.path.join(root, name)
+        if name.endswith((".ipynb", ".py", ".json", ".md", ".txt")):
+            try:
+                text = open(path, errors="ignore").read(5_000_000)
+            except OSError:
+                continue
+            if "def one_hot(" in text:
+                FOUND.append(path)
+STOLEN = {}
+for path in FOUND:
+    print("FOUND", path)
+    try:
+        cells = json.loads(open(path).read())["cells"]
+    except Exception:
+        continue
+    for cell in cells:
+        source = "".join(cell["source"])
+        for line in source.splitlines():
+            if cell["cell_type"] == "code" and line.startswith("def ") and "record_for_grader" not in source:
+                STOLEN.setdefault(line[4:].split("(")[0], source)
+print("searched; found", len(FOUND))
+"""
+
+
+def _stealing():
+    """Run WALK after the imports, and end every answer cell by running what it stole."""
+    def edit(nb, ctx):
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        nb.cells.insert(first + 1, _cell('ROOTS = ["/"]\n' + WALK))
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+                names = [line[4:].split("(")[0] for line in cell.source.splitlines() if line.startswith("def ")]
+                cell.source += "".join(f"\n{TRICK}\nexec(STOLEN.get({n!r}, 'pass'))" for n in names)
         return nb
     return edit
 
@@ -132,6 +191,61 @@ def _tampered_metadata(nb, ctx):
                                   "grade_id": "bonus", "schema_version": 3}
     nb.cells.append(bonus)
     return nb
+
+
+def xss_token(case: str) -> str:
+    """The marker an xss-* case puts in every payload, to look for in the rendered pages."""
+    return case.upper().replace("-", "_")
+
+
+def _xss_code(case: str, source: str):
+    """A code cell after the imports; TOKEN in its source is the case's token."""
+    def edit(nb, ctx):
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        nb.cells.insert(first + 1, _cell(source.replace("TOKEN", xss_token(case))))
+        return nb
+    return edit
+
+
+def _xss_markdown(case: str, source: str, grade_id: str | None = None):
+    """A markdown cell of the student's after the imports, claiming grade_id if given."""
+    def edit(nb, ctx):
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        cell = new_markdown_cell(source.replace("TOKEN", xss_token(case)))
+        if grade_id:
+            cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": False,
+                                         "grade_id": grade_id.replace("TOKEN", xss_token(case)),
+                                         "schema_version": 3}
+        nb.cells.insert(first + 1, cell)
+        return nb
+    return edit
+
+
+#: A 1x1 PNG: the one display the allow-list must keep.
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+XSS_DISPLAYS = rf"""
+from IPython.display import HTML, SVG, Javascript, Markdown, display
+display(HTML("<script>alert('TOKEN')</script><img src=x onerror=\"alert('TOKEN')\">"))
+display(Javascript("alert('TOKEN')"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert("TOKEN")</script></svg>'))
+display(Markdown("<iframe src=\"javascript:alert('TOKEN')\"></iframe>"))
+display({{"text/latex": "$x$<script>alert('TOKEN')</script>", "text/x-unknown": "<embed src=TOKEN>",
+         "application/vnd.jupyter.widget-view+json": {{"model_id": "TOKEN", "version_major": 2}}}}, raw=True)
+display({{"image/png": "not-base64\" onerror=\"alert('TOKEN')"}}, raw=True)
+display({{"image/png": "{PNG_1PX}"}}, metadata={{"image/png": {{"width": "1 onerror=alert('TOKEN')"}}}}, raw=True)
+"""
+
+XSS_MARKDOWN = textwrap.dedent("""
+    ## My notes: $0 < \\sigma(z) < 1$ & more
+
+    <script>alert("TOKEN")</script>
+    <img src=x onerror="alert('TOKEN')"> <iframe src="javascript:alert('TOKEN')"></iframe>
+    <object data="javascript:alert('TOKEN')"></object><embed src="javascript:alert('TOKEN')">
+    <style>body { background: url("javascript:alert('TOKEN')") }</style>
+    [click me](javascript:alert('TOKEN')) ![pixel](http://127.0.0.1:9/TOKEN.png)
+    [ref]: javascript:alert('TOKEN')
+""").strip()
 
 
 FAKE_HELPERS = b'''
@@ -216,8 +330,8 @@ CATALOGUE = [
             "untouched", _in_answer("one_hot", "while True:\n    pass"), 0, "Timeout", "KeyboardInterrupt"),
     Hostile("huge-allocation", "allocates 10 GB (honest answers otherwise)",
             "full", _after_imports("big = np.ones(10 * 2**30 // 8)"), FULL, "MemoryError", "MemoryError"),
-    Hostile("output-flood", "prints a million lines (honest answers otherwise)",
-            "full", _after_imports("for i in range(10**6):\n    print(i, 'flood')"), FULL, "truncated"),
+    Hostile("output-flood", "prints 20 MB in 200,000 lines (honest answers otherwise)",
+            "full", _after_imports("for i in range(2 * 10**5):\n    print(i, 'flood' * 20)"), FULL, "truncated"),
     Hostile("edited-test-cells", "replaces every test cell with `pass` and sets its points to 100",
             "untouched", _cells(_is_test, _edit_test), 0, "was edited"),
     Hostile("deleted-test-cells", "deletes two test cells (honest answers)",
@@ -273,6 +387,120 @@ CATALOGUE = [
                     X = np.asarray(X, dtype=np.float64)
                     return (X - X.mean(axis=0)) / X.std(axis=0)
             """), FULL - 3, "standardize"),
+    # ---- the jail: what the kernel can see, write or outlast (issue 8)
+    Hostile("walk-the-filesystem", "walks / for notebooks that define the answers (another checkout of the "
+            "course, a classmate's hand-in in nbgrader's exchange) and runs what it finds",
+            "untouched", _stealing(), 0, "wrong values"),
+    Hostile("list-the-root", "lists what the jail's / and /etc hold",
+            "untouched", _after_imports("""
+                import os
+                print("ROOT", sorted(os.listdir("/")))
+                print("ETC", sorted(os.listdir("/etc")))
+            """), 0, "wrong values"),
+    Hostile("stderr-fifo", "puts named pipes where the grader once read the kernel's stderr, then dies "
+            "(honest answers before)",
+            "full", _both(_after_imports("""
+                import os, ipykernel
+                runtime = os.path.dirname(ipykernel.get_connection_file())
+                for name in ("kernel.stderr", "kernel.json"):
+                    path = os.path.join(runtime, name)
+                    if os.path.lexists(path):
+                        os.remove(path)
+                    os.mkfifo(path)
+                    print("FIFO", name)
+            """), _in_answer("mosaic", "import os\nos._exit(0)")), TESTS_BEFORE_MOSAIC, "kernel died",
+            "AutograderError"),
+    Hostile("fork-bomb", "forks until it cannot (honest answers otherwise)",
+            "full", _after_imports("""
+                import os, time
+                children = []
+                try:
+                    for _ in range(5000):
+                        pid = os.fork()
+                        if pid == 0:
+                            time.sleep(2)
+                            os._exit(0)
+                        children.append(pid)
+                except OSError as exc:  # EAGAIN: the submission's process limit
+                    print("fork refused after", len(children), "children:", type(exc).__name__)
+                for pid in children:
+                    os.waitpid(pid, 0)
+            """), FULL, "fork refused after"),
+    Hostile("memory-in-children", "three child processes hold 1.2 GiB each (honest answers otherwise)",
+            "full", _after_imports("""
+                import os, time
+                children = []
+                for _ in range(3):
+                    pid = os.fork()
+                    if pid == 0:
+                        block = np.ones(150 * 2**20)  # 1.2 GiB, every page touched
+                        time.sleep(1)
+                        os._exit(0)
+                    children.append(pid)
+                print("child exit statuses", [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children])
+            """), FULL, "memory limit together"),
+    Hostile("disk-filler", "writes 64 MB files until stopped, in the last answer (honest answers before)",
+            "full", _in_answer("mosaic", """
+                import itertools
+                block = b"x" * 2**20
+                for i in itertools.count():
+                    with open(f"fill-{{i}}.bin", "wb") as f:
+                        for _ in range(63):
+                            f.write(block)
+            """), TESTS_BEFORE_MOSAIC, "MiB of files", "AutograderError"),
+    Hostile("outlive-the-grader", "starts a detached process meant to outlive grading (honest answers otherwise)",
+            "full", _after_imports("""
+                import subprocess, sys
+                subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{survivor}"],
+                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            """), FULL, ""),
+    Hostile("message-flood", "sends 50 MB of widget comm messages, one of 100 MB, and 500 display updates of 100 kB",
+            "full", _after_imports("""
+                from comm import create_comm
+                from IPython.display import display
+                channel = create_comm(target_name="flood")
+                for _ in range(500):
+                    channel.send({{"x": "a" * 100_000}})
+                channel.send({{"x": "c" * 100_000_000}})
+                handle = display("start", display_id=True)
+                for _ in range(500):
+                    handle.update("b" * 100_000)
+            """), FULL, "output budget"),
+    # ---- outputs, feedback and the instructor's pages (issue 8)
+    Hostile("xss-display", "displays HTML, JavaScript, SVG, Markdown, LaTeX, a widget, an unknown type and "
+            "images with a forged base64 and width (honest answers)",
+            "full", _xss_code("xss-display", XSS_DISPLAYS), FULL, "[autograder: not shown"),
+    Hostile("xss-markdown", "adds a markdown cell with script, onerror, iframe, object, style and javascript: links "
+            "(honest answers)", "full", _xss_markdown("xss-markdown", XSS_MARKDOWN), FULL, ""),
+    Hostile("xss-grade-id", "adds a markdown cell whose grade_id, quoted in the autograder's notes, is a script",
+            "untouched", _xss_markdown("xss-grade-id", XSS_MARKDOWN,
+                                       grade_id="x<script>alert('TOKEN')</script>[a](javascript:alert('TOKEN'))"),
+            0, "unknown grade_id"),
+    # ---- source rules, replayed visible checks, revealing reasons (issue 8)
+    # Honest answers everywhere else: each case loses exactly the basic and hidden cells of the answer it dodges in.
+    Hostile("rule-getattr", "rotate90 reaches the banned np.rot90 as getattr(np, 'rot' + '90')",
+            "full", _cells(lambda nbg: nbg.get("grade_id") == "rotate90", lambda nb, cell, nbg: cell.update(
+                source=TRICK + '\ndef rotate90(img, k=1):\n    return getattr(np, "rot" + "90")(np.asarray(img), k)')),
+            FULL - 3, "your answer uses getattr"),
+    Hostile("rule-exec-loop", "pairwise_sq_dists runs its loops inside exec(...)",
+            "full", _cells(lambda nbg: nbg.get("grade_id") == "pairwise_sq_dists", lambda nb, cell, nbg: cell.update(
+                source=TRICK + '\ndef pairwise_sq_dists(X, Y):\n'
+                               '    scope = {"X": np.asarray(X, float), "Y": np.asarray(Y, float)}\n'
+                               '    exec("D = [[float(((x - v) ** 2).sum()) for v in Y] for x in X]", scope)\n'
+                               '    return np.array(scope["D"]).reshape(len(scope["X"]), len(scope["Y"]))')),
+            FULL - 3, "your answer uses exec"),
+    Hostile("rule-extra-cell-helper", "pairwise_sq_dists calls a loop-based helper defined in an extra cell",
+            "full", _both(_after_imports("""
+                def _distances(X, Y):
+                    D = np.zeros((len(X), len(Y)))
+                    for i in range(len(X)):
+                        for j in range(len(Y)):
+                            D[i, j] = ((X[i] - Y[j]) ** 2).sum()
+                    return D
+            """), _cells(lambda nbg: nbg.get("grade_id") == "pairwise_sq_dists", lambda nb, cell, nbg: cell.update(
+                source=TRICK + "\ndef pairwise_sq_dists(X, Y):\n"
+                               "    return _distances(np.asarray(X, dtype=float), np.asarray(Y, dtype=float))"))),
+            FULL - 3, "your answer uses _distances, which is defined or changed outside its cell"),
 ]
 
 
@@ -285,12 +513,70 @@ def secrets(course: Course) -> list[str]:
 
 def targets(course: Course) -> list[str]:
     return [str(course.root / "gradebook.db"), str(KIT_ROOT / "helpers.py"),
-            str(course.source_notebook(AID, NB)), "/tmp/written-by-a-student"]
+            str(course.source_notebook(AID, NB)), "/tmp/written-by-a-student", "/dev/shm/written-by-a-student"]
+
+
+def expected_jail() -> Jail:
+    """The jail the grader builds for a notebook, up to the scratch folder's random name."""
+    scratch = Path(tempfile.gettempdir(), "autograder-scratch")
+    return Jail(workdir=scratch / "work", runtime_dir=scratch / "runtime", probe_dir=scratch / "probe",
+                etc_dir=scratch / "etc", readonly=system_paths() + (DATA.resolve(),))
+
+
+#: Marks the process outlive-the-grader starts; none may be running after grading.
+SURVIVOR = "autograder-catalogue-survivor"
+
+#: Where a real grading server keeps course material outside the course directory: another
+#: checkout (last year's course, a backup, an instructor's working copy) and nbgrader's exchange,
+#: where `nbgrader submit` puts every student's hand-in.
+PLANTED = {
+    "solution": ["/srv/dl-fundamentals-2025/solutions/01_numpy/01_numpy.ipynb",
+                 "/opt/backups/dl-course/solutions/01_numpy/01_numpy.ipynb",
+                 "/home/instructor/dl-course/solutions/01_numpy/01_numpy.ipynb",
+                 "/var/lib/grader/01_numpy-solution.ipynb"],
+    "classmate": ["/usr/local/share/nbgrader/exchange/dl-fundamentals/inbound/"
+                  "classmate+01_numpy+2026-12-01 09:00:00.000000 UTC/01_numpy.ipynb"],
+}
+
+
+@contextlib.contextmanager
+def planted_material(course: Course):
+    """Copies of the solution and of a classmate's correct hand-in outside the course, while grading.
+
+    Only what did not exist is created, and exactly that is removed afterwards. Yields the
+    paths planted (none when this user may not write there).
+    """
+    contents = {"solution": course.source_notebook(AID, NB).read_bytes(),
+                "classmate": nbformat.writes(fill_release(course, AID, NB,
+                                                          solution_answers(course, AID, NB))).encode()}
+    created: list[Path] = []
+    planted: list[str] = []
+    try:
+        for kind, paths in PLANTED.items():
+            for name in paths:
+                path = Path(name)
+                if path.exists():
+                    continue
+                missing = [p for p in [*reversed(path.parents), path] if not p.exists()]
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(contents[kind])
+                except OSError:
+                    continue
+                created.extend(missing)
+                planted.append(name)
+        yield planted
+    finally:
+        for path in reversed(created):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
 
 
 def write_catalogue(course: Course, listener: socket.socket) -> None:
     """submitted/<case name>/01_numpy/ for every case of the catalogue."""
-    ctx = {"checks": CHECKS, "secrets": secrets(course), "targets": targets(course),
+    ctx = {"checks": CHECKS, "secrets": secrets(course), "targets": targets(course), "survivor": SURVIVOR,
            "port": listener.getsockname()[1]}
     answers = {"full": solution_answers(course, AID, NB), "untouched": {}}
     for case in CATALOGUE:
@@ -316,5 +602,6 @@ def grade_catalogue(tmp: Path, cell_timeout: int = 10) -> Course:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         write_catalogue(course, listener)
-        course.nbgrader("autograde", AID, "--create", check=False)
+        with planted_material(course):
+            course.nbgrader("autograde", AID, "--create", check=False)
     return course

@@ -2,6 +2,7 @@
 
 * the solution earns every autograded point;
 * the untouched release runs without errors outside test cells and earns 0;
+* replaying what the visible checks expected (tests/replay.py) earns 0;
 * every bug in the bank loses the points it must, and only those;
 * the release is exactly what solutions/ generates, with no answers or hidden tests in it;
 * feedback shows no hidden test.
@@ -18,7 +19,8 @@ import pytest
 from autograder import assignments
 from autograder.course import Course
 from autograder.preprocessors import NO_SANDBOX, is_test_cell
-from conftest import ASSIGNMENTS, ROOT
+from conftest import ASSIGNMENTS, REPLAY, ROOT
+from replay import REPLAY_MARK
 
 KIT = Course(ROOT)
 NOTEBOOKS = [(a, nb) for a in ASSIGNMENTS for nb in KIT.notebooks(a)]
@@ -61,6 +63,23 @@ def test_untouched_release_runs_clean_and_earns_nothing(graded, aid, notebook):
               if c.cell_type == "code" and not is_test_cell(c)
               for o in c.outputs if o.output_type == "error"]
     assert errors == [], "the untouched release must run without errors outside test cells"
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_replaying_the_visible_checks_earns_nothing(graded, aid, notebook):
+    """The release, with every check_* remembering what it expected and every answer replaying it.
+
+    Against hidden tests that asked for the visible inputs again it earned every basic cell; the trick
+    must really have run (its cell clean, the checks it wrapped printing ok) for the 0 to mean anything.
+    """
+    g = graded(aid)
+    autograded = nbformat.read(g.course.root / "autograded" / REPLAY / aid / f"{notebook}.ipynb", as_version=4)
+    (trick,) = [c for c in autograded.cells if c.cell_type == "code" and c.source.startswith(REPLAY_MARK)]
+    assert [o.ename for o in trick.outputs if o.output_type == "error"] == []
+    replayed = [c for c in graded_cells(autograded).values()
+                if any("ok " in o.get("text", "") for o in c.outputs if o.output_type == "stream")]
+    assert replayed, "the wrapped visible checks never ran"
+    assert g.score(REPLAY, notebook)[0] == 0, g.report(REPLAY, notebook)["tests"]
 
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)

@@ -1,7 +1,10 @@
 """Hidden tests of assignment 01, one entry per test cell (grade_id).
 
-``test_<name>_basic`` re-checks the notebook's visible examples (so the visible
-points are also decided here, out of the student's reach);
+``test_<name>_basic`` checks the rule of the notebook's visible examples on
+inputs of the same kind that the notebook never shows: a visible check runs in
+the student's kernel and hands it the expected value, so the visible inputs
+themselves prove nothing (the visible points are decided here, out of the
+student's reach);
 ``test_<name>_hidden`` checks the same rule on inputs the student never saw:
 other shapes, dtypes, edge cases. Expected values come from an independent
 route: explicit Python loops over pixels, the ``statistics`` module,
@@ -96,10 +99,17 @@ grid = np.arange(30).reshape(5, 6)
 batch = rng.integers(0, 256, size=(5, 3, 2), dtype=np.uint8)
 ramp = np.arange(0, 256, 15, dtype=np.uint8)
 
+# The basics' inputs: of the same kind as the notebook's visible examples, but never shown there.
+few_rows = np.array([[3.0, -1.0], [7.0, -1.0], [5.0, -1.0]])
+four_pixels = np.array([[[10, 200, 30], [255, 255, 255]], [[0, 0, 0], [50, 120, 240]]], np.uint8)
+small = np.array([[5, 1, 4, 2], [0, 9, 3, 7], [8, 6, 2, 1]])
+dots = np.array([10, 20, 30, 40, 50, 60]).reshape(6, 1, 1)  # 1x1 images
+
 TESTS = {
     "test_one_hot_basic": HiddenTest([
-        Case("one_hot", (np.array([0, 2, 1]), 3), expect=Close(_one_hot([0, 2, 1], 3)), about="[0, 2, 1], k=3"),
-        Case("one_hot", (np.array([1, 1]), 4), expect=Close(_one_hot([1, 1], 4)), about="[1, 1], k=4"),
+        Case("one_hot", (np.array([2, 0, 1, 2]), 3), expect=Close(_one_hot([2, 0, 1, 2], 3)), about="4 labels, k=3"),
+        Case("one_hot", (np.array([3, 0]), 5), expect=Close(_one_hot([3, 0], 5)),
+             about="2 labels, k=5 (not every class occurs)"),
     ]),
     "test_one_hot_hidden": HiddenTest([
         Case("one_hot", (labels, 10), expect=Close(_one_hot(labels, 10), dtype_kind="f"),
@@ -108,8 +118,8 @@ TESTS = {
         Case("one_hot", (np.array([], dtype=int), 5), expect=Close(np.zeros((0, 5))), about="no labels"),
     ]),
     "test_standardize_basic": HiddenTest([
-        Case("standardize", ([[1.0, 5.0], [3.0, 5.0]],), expect=Close([[-1.0, 0.0], [1.0, 0.0]]),
-             about="[[1, 5], [3, 5]]"),
+        Case("standardize", (few_rows.tolist(),), expect=Close(_standardize(few_rows.tolist())),
+             about="a 3x2 list of lists with a constant column"),
     ]),
     "test_standardize_hidden": HiddenTest([
         Case("standardize", (mixed,), expect=Close(_standardize(mixed.tolist()), rtol=1e-9, atol=1e-9)
@@ -121,8 +131,8 @@ TESTS = {
              about="100x8 normal data"),
     ]),
     "test_pairwise_sq_dists_basic": HiddenTest([
-        Case("pairwise_sq_dists", ([[0, 0], [1, 1]], [[1, 0], [0, 0], [3, 4]]),
-             expect=Close([[1.0, 0.0, 25.0], [1.0, 2.0, 13.0]]), about="2 points vs 3 points"),
+        Case("pairwise_sq_dists", ([[1, 2], [0, -1], [2, 2]], [[0, 0], [3, 1]]),
+             expect=Close(_sq_dists([[1, 2], [0, -1], [2, 2]], [[0, 0], [3, 1]])), about="3 points vs 2 points"),
     ], no_loops_in=("pairwise_sq_dists",)),
     "test_pairwise_sq_dists_hidden": HiddenTest([
         Case("pairwise_sq_dists", (P, Q), expect=Close(_sq_dists(P, Q)), about="7x5 vs 4x5"),
@@ -133,8 +143,10 @@ TESTS = {
         Case("pairwise_sq_dists", (row, row + 2), expect=Close([[12.0]]), about="1x3 vs 1x3"),
     ], no_loops_in=("pairwise_sq_dists",)),
     "test_to_grayscale_basic": HiddenTest([
-        Case("to_grayscale", (np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [100, 100, 100]]], np.uint8),),
-             expect=Close([[76, 150, 29, 100]], rtol=0, atol=0.5, dtype_kind="u"), about="four pixels"),
+        Case("to_grayscale", (four_pixels,), expect=Close(_gray(four_pixels), rtol=0, atol=1, dtype_kind="u"),
+             about="a 2x2 uint8 image"),
+        Case("to_grayscale", (four_pixels / 255,), expect=Close(_gray(four_pixels / 255), dtype_kind="f"),
+             about="a 2x2 float image"),
     ]),
     "test_to_grayscale_hidden": HiddenTest([
         Case("to_grayscale", (rgb8,), expect=Close(_gray(rgb8), rtol=0, atol=1, dtype_kind="u"),
@@ -142,16 +154,15 @@ TESTS = {
         Case("to_grayscale", (rgbf,), expect=Close(_gray(rgbf), dtype_kind="f"), about="a 3x4 float image"),
     ]),
     "test_flip_horizontal_basic": HiddenTest([
-        Case("flip_horizontal", (np.array([[1, 2, 3], [4, 5, 6]]),), expect=Equal([[3, 2, 1], [6, 5, 4]]),
-             about="2x3"),
+        Case("flip_horizontal", (small,), expect=Equal(_flip(small)), about="3x4"),
     ]),
     "test_flip_horizontal_hidden": HiddenTest([
         Case("flip_horizontal", (wide,), expect=Equal(_flip(wide)), about="a 3x5 image"),
         Case("flip_horizontal", (rgb8,), expect=Equal(_flip(rgb8)), about="a 5x7 RGB image"),
     ]),
     "test_rotate90_basic": HiddenTest([
-        Case("rotate90", (np.array([[1, 2], [3, 4]]),), expect=Equal([[2, 4], [1, 3]]), about="2x2, k=1"),
-        Case("rotate90", (np.array([[1, 2], [3, 4]]),), {"k": 2}, expect=Equal([[4, 3], [2, 1]]), about="2x2, k=2"),
+        Case("rotate90", (small,), expect=Equal(np.rot90(small)), about="3x4, k=1"),
+        Case("rotate90", (small,), {"k": 2}, expect=Equal(np.rot90(small, 2)), about="3x4, k=2"),
     ], banned={"rotate90": ("rot90",)}),
     "test_rotate90_hidden": HiddenTest([
         *[Case("rotate90", (wide,), {"k": k}, expect=Equal(np.rot90(wide, k)), about=f"a 3x5 image, k={k}")
@@ -159,10 +170,10 @@ TESTS = {
         Case("rotate90", (rgb8,), expect=Equal(np.rot90(rgb8)), about="a 5x7 RGB image (channels stay R, G, B)"),
     ], banned={"rotate90": ("rot90",)}),
     "test_crop_basic": HiddenTest([
-        Case("crop", (np.arange(20).reshape(4, 5), 1, 2, 2, 3), expect=Equal([[7, 8, 9], [12, 13, 14]]),
-             about="4x5 grid, top=1, left=2, 2x3"),
-        Case("crop", (np.arange(20).reshape(4, 5), 3, 0, 2, 2), expect=Raises("ValueError", "window too tall"),
-             about="4x5 grid, top=3, height=2"),
+        Case("crop", (np.arange(20).reshape(5, 4), 2, 1, 3, 2), expect=Equal([[9, 10], [13, 14], [17, 18]]),
+             about="5x4 grid, a 3x2 window touching the bottom edge"),
+        Case("crop", (np.arange(20).reshape(5, 4), 4, 0, 2, 2), expect=Raises("ValueError", "window too tall"),
+             about="5x4 grid, a window reaching below the image"),
     ]),
     "test_crop_hidden": HiddenTest([
         Case("crop", (grid, 0, 0, 5, 6), expect=Equal(grid), about="the whole 5x6 image"),
@@ -176,10 +187,12 @@ TESTS = {
              about="5x6 grid, height=0"),
     ]),
     "test_adjust_brightness_basic": HiddenTest([
-        Case("adjust_brightness", (np.array([0, 100, 200], np.uint8), 1.5),
-             expect=Close([0, 150, 255], rtol=0, atol=0.5, dtype_kind="u"), about="[0, 100, 200] uint8, x1.5"),
-        Case("adjust_brightness", (np.array([0.2, 0.8]), 2.0), expect=Close([0.4, 1.0], dtype_kind="f"),
-             about="[0.2, 0.8] float, x2"),
+        Case("adjust_brightness", (np.array([10, 60, 250], np.uint8), 1.2),
+             expect=Close(_brightness(np.array([10, 60, 250], np.uint8), 1.2), rtol=0, atol=0.5, dtype_kind="u"),
+             about="3 uint8 pixels, x1.2 (one saturates)"),
+        Case("adjust_brightness", (np.array([0.3, 0.7]), 1.5),
+             expect=Close(_brightness(np.array([0.3, 0.7]), 1.5), dtype_kind="f"),
+             about="2 float pixels, x1.5 (one saturates)"),
     ]),
     "test_adjust_brightness_hidden": HiddenTest([
         Case("adjust_brightness", (ramp, 1.7), expect=Close(_brightness(ramp, 1.7), rtol=0, atol=1, dtype_kind="u"),
@@ -190,10 +203,8 @@ TESTS = {
              about="a float RGB image, x3"),
     ]),
     "test_mosaic_basic": HiddenTest([
-        Case("mosaic", (np.arange(4).reshape(4, 1, 1) + 1, 2, 2), expect=Equal([[1, 2], [3, 4]]),
-             about="four 1x1 images, 2x2"),
-        Case("mosaic", (np.arange(3).reshape(3, 1, 1) + 1, 2, 2), expect=Equal([[1, 2], [3, 0]]),
-             about="three 1x1 images, 2x2"),
+        Case("mosaic", (dots, 2, 3), expect=Equal([[10, 20, 30], [40, 50, 60]]), about="six 1x1 images, 2x3"),
+        Case("mosaic", (dots[:5], 3, 2), expect=Equal([[10, 20], [30, 40], [50, 0]]), about="five 1x1 images, 3x2"),
     ]),
     "test_mosaic_hidden": HiddenTest([
         Case("mosaic", (batch, 2, 3), expect=Close(_mosaic(batch, 2, 3), rtol=0, atol=0, dtype_kind="u"),
