@@ -166,7 +166,8 @@ class SandboxedExecute(Execute):
                     except DeadKernelError:
                         stopped = watchdog.reason or ("the kernel died in an earlier cell (os._exit, a crash "
                                                       "or a resource limit)")
-                        problems.append(f"kernel died while running cell {index}")
+                        problems.append(f"{watchdog.reason} (in cell {index})" if watchdog.reason
+                                        else f"kernel died while running cell {index}")
                         fail_cell(cell, watchdog.reason or "the kernel died while running this cell")
         except Exception as exc:  # the kernel would not start or broke the protocol
             problems.append(f"execution stopped: {type(exc).__name__}: {str(exc)[:160]}")
@@ -175,7 +176,7 @@ class SandboxedExecute(Execute):
                     fail_cell(cell, "not run: the kernel stopped responding")
         finally:
             watchdog.stop()
-        if stopped:
+        if stopped and stopped != watchdog.reason:  # the watchdog's reason is already there
             problems.append(stopped)
         if len(problems) > known_problems:  # help the instructor see why
             tail = _tail(stderr_path, 1500)
