@@ -11,6 +11,7 @@
   disk budget from the grader's side;
 * an output budget that counts every message the kernel sends (streams,
   displays, display updates, widget comm traffic), per cell and per notebook;
+* cells tagged ``skip-when-graded`` (experiments nothing tests) are not run;
 * a dead kernel, a kernel that will not start or an exhausted budget stops
   execution: remaining cells get an error output saying why, and grading goes
   on with what did run. Afterwards no process of the submission is left.
@@ -49,6 +50,11 @@ DATA = KIT_ROOT / "data"
 SCRATCH_PREFIX = "autograder-"
 #: nbgrader's default exchange (where `nbgrader submit` puts every student's hand-in).
 DEFAULT_EXCHANGE = Path("/usr/local/share/nbgrader/exchange")
+#: Cells with this tag teach (a timing demo, a long experiment) but nothing tests them:
+#: they are not run at grade time. Tags come from the release (RebuildSubmission), so a
+#: student can neither add nor remove one.
+SKIP_TAG = "skip-when-graded"
+SKIPPED = "[not run while grading: this cell is an experiment, nothing tests it]\n"
 #: Messages that carry no output: the protocol itself, always let through.
 PROTOCOL = {"status", "execute_input"}
 
@@ -159,6 +165,9 @@ class SandboxedExecute(Execute):
                         stopped = f"the notebook ran out of its {self.notebook_timeout:.0f} s time budget"
                     if stopped:
                         fail_cell(cell, f"not run: {stopped}")
+                        continue
+                    if SKIP_TAG in cell.metadata.get("tags", ()):
+                        cell.outputs = [new_output("stream", name="stdout", text=SKIPPED)]
                         continue
                     self._cell_bytes = 0
                     try:

@@ -18,6 +18,7 @@ import pytest
 
 from autograder import assignments
 from autograder.course import Course
+from autograder.execute import SKIP_TAG, SKIPPED
 from autograder.preprocessors import NO_SANDBOX, is_test_cell
 from conftest import ASSIGNMENTS, REPLAY, ROOT
 from replay import REPLAY_MARK
@@ -162,3 +163,21 @@ def test_every_test_cell_has_a_bug_in_the_bank_that_it_catches(aid, notebook):
     cells = graded_cells(nbformat.read(KIT.source_notebook(aid, notebook), as_version=4))
     caught = {t for bug in assignments.bug_bank(aid) for t in bug.loses}
     assert set(cells) - caught == set(), "test cells that no bug of the bank proves"
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_experiment_cells_are_not_run_while_grading(graded, aid, notebook):
+    source = nbformat.read(KIT.source_notebook(aid, notebook), as_version=4)
+    tagged = [c.source for c in source.cells if SKIP_TAG in c.metadata.get("tags", ())]
+    g = graded(aid)
+    autograded = nbformat.read(g.course.root / "autograded" / "sample-full" / aid / f"{notebook}.ipynb",
+                               as_version=4)
+    skipped = [c for c in autograded.cells if c.cell_type == "code" and c.source in tagged]
+    assert len(skipped) == len(tagged)
+    assert all([o.get("text") for o in c.outputs] == [SKIPPED] for c in skipped)
+
+
+def test_some_experiment_is_skipped_while_grading():
+    """01's loop-vs-broadcast timing demo is tagged, so the test above checks something."""
+    nb = nbformat.read(KIT.source_notebook("01_numpy", "01_numpy"), as_version=4)
+    assert any(SKIP_TAG in c.metadata.get("tags", ()) for c in nb.cells)
