@@ -22,11 +22,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import assignments
 from .collect import Outcome, collect_handins, format_report
 from .course import KIT_ROOT, Course
 from .report import format_table, grade_rows, write_report
-from .submissions import apply_bugs, fill_release, solution_answers, write_submission
+from .submissions import write_samples
 
 
 def release(course: Course, ids: list[str]) -> None:
@@ -115,26 +114,6 @@ def report(course: Course, aid: str) -> None:
     rows = grade_rows(course, aid)
     print(format_table(aid, rows))
     print(f"details: {write_report(course, aid, rows).relative_to(course.root)}")
-
-
-# ---------------------------------------------------------------- samples
-
-def write_samples(course: Course, aid: str) -> None:
-    """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one.
-
-    The partly wrong submission has, in each answer cell, the first bug of the
-    bank that only the hidden tests catch: its visible checks all pass, and it
-    still loses points.
-    """
-    bugs = assignments.bug_bank(aid)
-    sneaky = [b for b in bugs if all(t.endswith("_hidden") for t in b.loses)] or bugs[:1]
-    sneaky = list({b.cell: b for b in reversed(sneaky)}.values())  # one per cell: bugs need not compose
-    for nb in course.notebooks(aid):
-        full = solution_answers(course, aid, nb)
-        write_submission(course, "sample-full", aid, {nb: fill_release(course, aid, nb, full)})
-        write_submission(course, "sample-untouched", aid, {nb: fill_release(course, aid, nb, {})})
-        partial = apply_bugs(full, [b for b in sneaky if b.cell in full])
-        write_submission(course, "sample-partial", aid, {nb: fill_release(course, aid, nb, partial)})
 
 
 def demo(course: Course, ids: list[str]) -> None:

@@ -7,7 +7,8 @@ kit builds them for its sample run and its tests:
   between the release's ``### START YOUR CODE ###`` markers;
 * the untouched release: the notebook as released;
 * a buggy submission: the full solution with one or more :class:`Bug` applied,
-  each a plausible mistake from the assignment's bug bank.
+  each a plausible mistake from the assignment's bug bank;
+* the demo's three samples (:func:`write_samples`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils
 
+from . import assignments
 from .course import Course
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -85,3 +88,32 @@ def write_submission(course: Course, student: str, assignment: str,
     for name, nb in notebooks.items():
         nbformat.write(nb, folder / f"{name}.ipynb")
     return folder
+
+
+def autograded_points(course: Course, assignment: str, notebook: str, prefix: str = "") -> float:
+    """Points of the notebook's autograded test cells (those whose grade_id starts with ``prefix``).
+
+    Read from the source notebook, so tests need not hard-code an assignment's total.
+    """
+    nb = nbformat.read(course.source_notebook(assignment, notebook), as_version=4)
+    return float(sum(cell.metadata.nbgrader["points"] for cell in nb.cells
+                     if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+                     and cell.metadata.nbgrader["grade_id"].startswith(prefix)))
+
+
+def write_samples(course: Course, aid: str) -> None:
+    """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one.
+
+    The partly wrong submission has, in each answer cell, the first bug of the
+    bank that only the hidden tests catch: its visible checks all pass, and it
+    still loses points.
+    """
+    bugs = assignments.bug_bank(aid)
+    sneaky = [b for b in bugs if all(t.endswith("_hidden") for t in b.loses)] or bugs[:1]
+    sneaky = list({b.cell: b for b in reversed(sneaky)}.values())  # one per cell: bugs need not compose
+    for nb in course.notebooks(aid):
+        full = solution_answers(course, aid, nb)
+        write_submission(course, "sample-full", aid, {nb: fill_release(course, aid, nb, full)})
+        write_submission(course, "sample-untouched", aid, {nb: fill_release(course, aid, nb, {})})
+        partial = apply_bugs(full, [b for b in sneaky if b.cell in full])
+        write_submission(course, "sample-partial", aid, {nb: fill_release(course, aid, nb, partial)})

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 from nbgrader.api import Gradebook  # noqa: E402
 
 from autograder import assignments  # noqa: E402
-from autograder.cli import write_samples  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.submissions import apply_bugs, fill_release, solution_answers, write_submission  # noqa: E402
+from autograder.submissions import (apply_bugs, fill_release, solution_answers, write_samples,  # noqa: E402
+                                    write_submission)
 from replay import replay_notebook  # noqa: E402
 
 ASSIGNMENTS = Course(ROOT).assignments()

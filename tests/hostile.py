@@ -26,10 +26,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from autograder.course import KIT_ROOT, Course
 from autograder.execute import DATA
 from autograder.sandbox import Jail, system_paths
-from autograder.submissions import fill_release, solution_answers
+from autograder.submissions import autograded_points, fill_release, solution_answers, write_samples
 
 AID = NB = "01_numpy"
-FULL, TESTS_BEFORE_MOSAIC = 27.0, 24.0
+FULL = autograded_points(Course(KIT_ROOT), AID, NB)
+TESTS_BEFORE_MOSAIC = FULL - autograded_points(Course(KIT_ROOT), AID, NB, prefix="test_mosaic_")
 
 
 @dataclass(frozen=True)
@@ -595,8 +596,6 @@ def grade_catalogue(tmp: Path, cell_timeout: int = 10) -> Course:
     course = Course.scratch(tmp, [AID])
     with open(course.root / "nbgrader_config.py", "a") as f:  # hangs are cut short sooner here
         f.write(f"\nc.Execute.timeout = {cell_timeout}\n")
-    from autograder.cli import write_samples
-
     write_samples(course, AID)
     with socket.socket() as listener:  # a grader-side service the sandbox must not reach
         listener.bind(("127.0.0.1", 0))

@@ -19,6 +19,7 @@ from autograder.cli import grade, main
 from autograder.collect import COLLECTED, FLAGGED, REFUSED, collect_handins, instructor_material
 from autograder.course import Course
 from autograder.report import grade_rows
+from autograder.submissions import autograded_points
 from conftest import ROOT
 from hostile_handins import (AID, CATALOGUE, NOTEBOOK, build_handins, collect_catalogue, context,
                              solutions_only_course)
@@ -191,4 +192,4 @@ def test_a_linked_solution_earns_nothing_and_honest_work_collected_alike_earns_e
     grade(course, AID, force=False)
     rows = {row.student: row for row in grade_rows(course, AID)}
     assert list(rows) == ["ada"]  # the others were never submitted, so never graded
-    assert rows["ada"].score == rows["ada"].max_score == 27
+    assert rows["ada"].score == rows["ada"].max_score == autograded_points(course, AID, NOTEBOOK)
