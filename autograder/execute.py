@@ -34,7 +34,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, default
 
 from . import assignments
 from .cgroups import Cgroup
@@ -72,6 +72,12 @@ class SandboxedExecute(Execute):
     max_notebook_output_bytes = Integer(5_000_000, help="Output kept per notebook.").tag(config=True)
     sandbox = Bool(True, help="Run the kernel in bubblewrap. Turn off only to measure its cost "
                               "(benchmarks/grading_overhead.py); every notebook then logs a warning.").tag(config=True)
+
+    @default("shutdown_kernel")
+    def _kill_at_once(self):
+        # Records are on disk when a cell ends, so nothing is lost by killing the kernel at once;
+        # a graceful shutdown would give the submission's atexit hooks seconds of grader time.
+        return "immediate"
 
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager

@@ -455,6 +455,12 @@ CATALOGUE = [
                 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{survivor}"],
                                  start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             """), FULL, ""),
+    Hostile("slow-exit", "registers atexit and signal handlers that stall for a minute (honest answers otherwise)",
+            "full", _after_imports("""
+                import atexit, signal, time
+                atexit.register(time.sleep, 60)
+                signal.signal(signal.SIGTERM, lambda *args: time.sleep(60))
+            """), FULL, ""),
     Hostile("message-flood", "sends 50 MB of widget comm messages, one of 100 MB, and 500 display updates of 100 kB",
             "full", _after_imports("""
                 from comm import create_comm
