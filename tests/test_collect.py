@@ -192,4 +192,4 @@ def test_a_linked_solution_earns_nothing_and_honest_work_collected_alike_earns_e
     grade(course, AID, force=False)
     rows = {row.student: row for row in grade_rows(course, AID)}
     assert list(rows) == ["ada"]  # the others were never submitted, so never graded
-    assert rows["ada"].score == rows["ada"].max_score == autograded_points(course, AID, NOTEBOOK)
+    assert rows["ada"].score == rows["ada"].max_score == autograded_points(course, AID, AID)
