@@ -32,6 +32,20 @@ c.ClearSolutions.code_stub = {"python": "### START YOUR CODE ###\n\n### END YOUR
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.GenerateAssignment.post_convert_hook = link_shared_files
 
+# ------------------------------------------------------------ validate
+# `nbgrader validate` (and JupyterLab's Validate button) runs only the visible checks. Of its
+# messages only this one is a setting: nbgrader 0.9.6 prints "Success! Your notebook passes all
+# the tests." when no visible check fails, and exits with status 0 whether or not one failed
+# (nbgrader/validator.py, nbgrader/apps/validateapp.py; neither is configurable). So the warning
+# names what validation leaves out, and points to helpers.check_notebook, which lists the checks
+# that pass, says what hidden tests decide, and fails (status 1 from a shell) when a check fails.
+c.Validator.failed_warning = (
+    "VALIDATION FAILED ON {num_failed} CELL(S): a visible check fails, so this notebook will not "
+    "get full marks. Passing every visible check is not enough either: all autograded points are "
+    "decided when the notebook is graded, by hidden tests on inputs the notebook does not show. "
+    "To see which checks pass, run check_notebook() from helpers.\n"
+)
+
 # ------------------------------------------------------------ autograde
 # The submission is rebuilt from the release (RebuildSubmission), executed in
 # a sandboxed kernel (SandboxedExecute) and its hidden tests are judged in
