@@ -19,6 +19,8 @@ import hashlib
 import json
 import os
 import pickle
+import random
+import signal
 import urllib.request
 import warnings
 import zlib
@@ -153,7 +155,39 @@ def load_mnist_idx(images, labels, flatten=False):
 # ---------------------------------------------------------------- checks you can run
 # Every visible test in the notebooks is one of these calls. On success they
 # print one line; on failure they raise AssertionError with a sentence that
-# says what is wrong, so the failing cell tells you where to look.
+# says what is wrong, so the failing cell tells you where to look: Jupyter
+# shows that sentence under your own line, not the lines of this file.
+# check_notebook runs a whole saved notebook and says which checks pass.
+
+
+def _failed(message):
+    """An AssertionError(message) that Jupyter shows without the frames of these checks.
+
+    Each check sets ``__tracebackhide__ = True``, the marker IPython and pytest honour; but IPython
+    still shows the innermost frame, which is always the check that raised. So the error renders
+    itself: IPython calls an exception's ``_render_traceback_`` when it has one.
+    """
+    error = AssertionError(message)
+    error._render_traceback_ = lambda: _student_traceback(error)
+    return error
+
+
+def _student_traceback(error):
+    """IPython's usual lines for ``error``, its traceback cut after the last frame not hidden."""
+    from types import TracebackType  # here, like IPython: only IPython calls this
+
+    from IPython import get_ipython
+
+    frames, tb = [], error.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    while frames and frames[-1].tb_frame.f_locals.get("__tracebackhide__"):
+        frames.pop()
+    shown = None
+    for tb in reversed(frames):  # a copy: the real traceback stays whole for %debug
+        shown = TracebackType(shown, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+    return get_ipython().InteractiveTB.structured_traceback(type(error), error, shown)
 
 
 def check_close(got, expected, what, rtol=1e-6, atol=1e-9):
@@ -162,40 +196,104 @@ def check_close(got, expected, what, rtol=1e-6, atol=1e-9):
     got, expected: arrays or numbers (anything np.asarray accepts).
     what: the call being checked, e.g. ``"one_hot([0, 2], 3)"``.
     """
+    __tracebackhide__ = True
     got_a, want = np.asarray(got), np.asarray(expected)
     if got_a.shape != want.shape:
-        raise AssertionError(f"{what}: wrong shape: expected {want.shape}, got {got_a.shape}")
+        raise _failed(f"{what}: wrong shape: expected {want.shape}, got {got_a.shape}")
     if got_a.dtype.kind not in "biufc":
-        raise AssertionError(f"{what}: returned {type(got).__name__}, expected numbers")
+        raise _failed(f"{what}: returned {type(got).__name__}, expected numbers")
     if not np.allclose(got_a, want, rtol=rtol, atol=atol, equal_nan=True):
-        raise AssertionError(f"{what}: wrong values:\nexpected\n{want}\ngot\n{got_a}")
+        raise _failed(f"{what}: wrong values:\nexpected\n{want}\ngot\n{got_a}")
     print(f"ok  {what}")
 
 
 def check_equal(got, expected, what):
     """Check exact equality (labels, strings, integer results)."""
+    __tracebackhide__ = True
     same = got == expected if isinstance(expected, str) else np.array_equal(got, expected)
     if not same:
-        raise AssertionError(f"{what}: expected {expected!r}, got {got!r}")
+        raise _failed(f"{what}: expected {expected!r}, got {got!r}")
     print(f"ok  {what}")
 
 
 def check_dtype(got, kind, what):
     """Check the dtype kind of an array: kind is e.g. "f" (float), "u" (unsigned), "iu"."""
+    __tracebackhide__ = True
     got_kind = np.asarray(got).dtype.kind
     if got_kind not in kind:
-        raise AssertionError(f"{what}: wrong dtype {np.asarray(got).dtype} (expected kind {kind!r})")
+        raise _failed(f"{what}: wrong dtype {np.asarray(got).dtype} (expected kind {kind!r})")
     print(f"ok  {what}")
 
 
 def check_raises(exception, fn, *args, what, **kwargs):
     """Check that ``fn(*args, **kwargs)`` raises ``exception`` (a clear error beats a wrong answer)."""
+    __tracebackhide__ = True  # another exception from fn shows fn's frames, not this one
     try:
         fn(*args, **kwargs)
     except exception as exc:
         print(f"ok  {what} raises {exception.__name__}: {exc}")
         return
-    raise AssertionError(f"{what}: expected {exception.__name__}, but it returned normally")
+    raise _failed(f"{what}: expected {exception.__name__}, but it returned normally")
+
+
+def _only_notebook():
+    found = sorted(Path.cwd().glob("*.ipynb"))
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} notebooks in {Path.cwd()}: say which one, check_notebook(\"name.ipynb\")")
+    return found[0]
+
+
+def check_notebook(path=None, timeout=600):
+    """Run a saved notebook from the top in a fresh kernel and say which visible checks pass.
+
+    path: the .ipynb file (default: the only one in the current folder). It runs the saved
+    file, so save first. timeout: seconds per cell.
+    Prints ``ok`` or ``FAILED`` and the error for each test cell with visible checks, then
+    what they do not decide: every autograded point is decided when the notebook is graded,
+    by hidden tests, on inputs the notebook does not show. Raises AssertionError if a visible
+    check fails, so ``python -c "import helpers; helpers.check_notebook('01_numpy.ipynb')"``
+    then exits with status 1 (``nbgrader validate`` exits with 0 either way).
+    Under nbgrader, and inside its own run, it does nothing: a call left in a notebook is harmless.
+    """
+    __tracebackhide__ = True
+    if os.environ.get("NBGRADER_EXECUTION"):  # set by nbgrader, and below for the run
+        print("(check_notebook does nothing while a notebook is validated or graded)")
+        return
+    import nbclient  # here: only this check needs Jupyter's machinery
+    import nbformat
+
+    path = Path(path) if path else _only_notebook()
+    nb = nbformat.read(path, as_version=4)
+    env = {**os.environ, "NBGRADER_EXECUTION": "validate", "NBGRADER_VALIDATING": "1"}  # as nbgrader validate
+    nbclient.NotebookClient(nb, timeout=timeout, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    points = {"visible": 0, "hidden": 0, "hand": 0}
+    failed, visible = [], 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        code = [line for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        if meta.get("solution") or cell.cell_type != "code":  # an answer graded by hand
+            points["hand"] += meta.get("points", 0)
+        elif not code:  # the release keeps only a comment where the hidden tests go
+            points["hidden"] += meta.get("points", 0)
+        else:
+            visible += 1
+            points["visible"] += meta.get("points", 0)
+            error = next((o for o in cell.outputs if o.output_type == "error"), None)
+            if error is None:
+                print(f"ok      {meta['grade_id']}")
+            else:
+                failed.append(meta["grade_id"])
+                first_line = (error.evalue.splitlines() or [""])[0]
+                print(f"FAILED  {meta['grade_id']}: {error.ename}: {first_line}")
+    hand = f"; written answers ({points['hand']:g} points) are graded by hand" if points["hand"] else ""
+    print(f"\n{visible - len(failed)} of {visible} cells of visible checks pass in {path.name}. They are examples: "
+          f"when the notebook is graded, their {points['visible']:g} points are decided again on inputs the "
+          f"notebook does not show, and hidden tests decide the other {points['hidden']:g} points{hand}.")
+    if failed:
+        raise _failed(f"{len(failed)} of {visible} cells of visible checks fail: {', '.join(failed)}")
 
 
 # ---------------------------------------------------------------- gradients
@@ -267,46 +365,252 @@ def show_images(images, titles=None, cols=10, scale=1.2, cmap="gray"):
 # those values afterwards, in a separate process. Outside grading it does
 # nothing, so the notebooks run the same on your machine.
 #
-# Record format, outputs/<test_id>.json:
-#   {"results": [{"value": V, "warnings": [..]} or
-#                {"raised": "ValueError", "message": "...", "warnings": [..]}, ...]}
+# Inputs, inputs/<test_id>.pkl (written by the grader: autograder.cases.HiddenTest.calls), one entry per case:
+#   {"call": name, "args": (..), "kwargs": {..}, "seed": int, "timeout": seconds}       one call
+#   {"steps": [S, ...], "seed": int, "timeout": seconds}                              a scenario on one object
+#   S = {"do": "new", "name": class, "args", "kwargs"} | {"do": "set", "name": attr, "value": ..}
+#     | {"do": "call", "name": method, "args", "kwargs"} | {"do": "function", "name": fn, "args", "kwargs"}
+#     | {"do": "observe", "name": attr}
+#   An argument {"__probe__": ("student", name)} stands for the notebook's own function or class,
+#   {"__probe__": ("result", i)} for what step i of the same scenario returned (the live object).
+#
+# Record format, outputs/<test_id>.json, rewritten after every case (so a cell stopped half-way keeps
+# the cases it finished):
+#   {"results": [R, ...]}   R = {"value": V, "warnings": [..]} | {"steps": [R, ...]}
+#                             | {"raised": "ValueError", "message": "...", "warnings": [..]}
 #   V = {"t": "none"} | {"t": "bool"|"int"|"str", "v": ...} | {"t": "float", "v": float.hex}
-#     | {"t": "list"|"tuple", "items": [V, ...]}
+#     | {"t": "list"|"tuple", "items": [V, ...]} | {"t": "dict", "items": [[key, V], ...]}
 #     | {"t": "array"|"scalar", "dtype": "<f8", "shape": [...], "b64": raw bytes}
 #     | {"t": "unsupported", "type": name}
+# What is recorded is read from the objects' own storage (dict.items, list.copy, a plain ndarray
+# view, ...), never through methods a class can override, so a value is what it holds, not what
+# it claims. Bounds (autograder/records.py reads no more): nesting depth, items per container,
+# nodes and bytes per value; strings are cut to PROBE_MAX_STR characters.
 
 PROBE_DIR_ENV = "COURSE_PROBE_DIR"
+PROBE_MAX_DEPTH = 8
+PROBE_MAX_ITEMS = 10_000  # per list, tuple or dict
+PROBE_MAX_NODES = 20_000  # encoded values per returned value
+PROBE_MAX_BYTES = 16 * 2**20  # array and string bytes per returned value
+PROBE_MAX_STR = 1000
+PROBE_DEFAULT_TIMEOUT = 60.0  # seconds per case, unless the hidden test says otherwise
+_NUMERIC = "biufc"
 
 
-def _encode(value, depth=0):
-    if depth > 8:
-        return {"t": "unsupported", "type": "deeply nested value"}
+class _TooLarge(Exception):
+    """A returned value over the per-value budget: recorded as unsupported, whole."""
+
+
+class _CaseTimeout(BaseException):
+    """Raised by SIGALRM in a case over its time limit; a BaseException so ``except Exception`` keeps it out."""
+
+
+def _unsupported(what):
+    return {"t": "unsupported", "type": str(what)[:80]}
+
+
+def _encode(value):
+    """The record form V of a returned value (see the format above); never raises for a value."""
+    budget = [PROBE_MAX_NODES, PROBE_MAX_BYTES]
+    try:
+        return _encode_node(value, 0, budget)
+    except _TooLarge as exc:
+        return _unsupported(exc)
+
+
+def _spend(budget, nodes, nbytes=0):
+    budget[0] -= nodes
+    budget[1] -= nbytes
+    if budget[0] < 0 or budget[1] < 0:
+        raise _TooLarge("value too large to record")
+
+
+def _encode_node(value, depth, budget):
+    _spend(budget, 1)
+    kind = type(value)  # type() cannot be faked, unlike isinstance (a __class__ property)
     if value is None:
         return {"t": "none"}
-    if isinstance(value, (bool, np.bool_)):
+    if kind is bool or kind is np.bool_:
         return {"t": "bool", "v": bool(value)}
-    if isinstance(value, int):
-        return {"t": "int", "v": value}
-    if isinstance(value, float):
-        return {"t": "float", "v": float(value).hex()}
-    if isinstance(value, str):
-        return {"t": "str", "v": value[:1000]}
-    if isinstance(value, (list, tuple)):
-        kind = "tuple" if isinstance(value, tuple) else "list"
-        return {"t": kind, "items": [_encode(v, depth + 1) for v in value[:10000]]}
-    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biufc":
-        array = np.asarray(value)  # keeps shape () for scalars and 0-d arrays
-        return {"t": "array" if isinstance(value, np.ndarray) else "scalar",
-                "dtype": array.dtype.str, "shape": list(array.shape),
-                "b64": base64.b64encode(array.tobytes()).decode("ascii")}
-    return {"t": "unsupported", "type": type(value).__name__}
+    if issubclass(kind, np.generic):
+        return _encode_scalar(value, kind, budget)
+    if issubclass(kind, int):
+        number = int.__int__(value)  # the stored number, whatever __int__ says
+        # Python's JSON reader refuses ints over 4300 digits: one would spoil the whole record
+        return {"t": "int", "v": number} if number.bit_length() < 14_000 else _unsupported("huge int")
+    if issubclass(kind, float):
+        return {"t": "float", "v": float.__float__(value).hex()}
+    if issubclass(kind, str):
+        text = str.__str__(value)[:PROBE_MAX_STR]
+        _spend(budget, 0, len(text))
+        return {"t": "str", "v": text}
+    if issubclass(kind, (list, tuple, dict)) and depth >= PROBE_MAX_DEPTH:  # its items would be too deep
+        return _unsupported("deeply nested value")
+    if issubclass(kind, (list, tuple)):
+        items = list.copy(value) if issubclass(kind, list) else tuple.__getitem__(value, slice(None))
+        if len(items) > PROBE_MAX_ITEMS:
+            return _unsupported(f"{kind.__name__} of more than {PROBE_MAX_ITEMS} items")
+        return {"t": "list" if issubclass(kind, list) else "tuple",
+                "items": [_encode_node(v, depth + 1, budget) for v in items]}
+    if issubclass(kind, dict):
+        return _encode_dict(list(dict.items(value)), depth, budget)
+    if issubclass(kind, np.ndarray):
+        return _encode_array(np.ndarray.view(value, np.ndarray), "array", kind, budget)
+    return _unsupported(kind.__name__)
+
+
+def _encode_dict(items, depth, budget):
+    if len(items) > PROBE_MAX_ITEMS:
+        return _unsupported(f"dict of more than {PROBE_MAX_ITEMS} items")
+    if not all(issubclass(type(k), str) for k, _ in items):
+        return _unsupported("dict with keys that are not short strings")
+    keys = [str.__str__(k) for k, _ in items]  # the characters, whatever a str subclass's __len__ says
+    if any(len(k) > PROBE_MAX_STR for k in keys):
+        return _unsupported("dict with keys that are not short strings")
+    _spend(budget, 0, sum(map(len, keys)))
+    return {"t": "dict", "items": [[k, _encode_node(v, depth + 1, budget)] for k, (_, v) in zip(keys, items)]}
+
+
+def _encode_scalar(value, kind, budget):
+    try:
+        builtin = np.dtype(kind).type is kind
+    except TypeError:
+        builtin = False
+    if not builtin:  # a Python subclass of a numpy scalar: its methods could say anything
+        return _unsupported(kind.__name__)
+    return _encode_array(np.asarray(value), "scalar", kind, budget)  # keeps shape (): 0-d
+
+
+def _encode_array(array, tag, kind, budget):
+    """array: a plain ndarray (or a numpy scalar as a 0-d array)."""
+    if array.dtype.kind not in _NUMERIC or array.dtype.fields is not None:
+        return _unsupported(f"{kind.__name__} of dtype {array.dtype}")
+    _spend(budget, 0, array.nbytes)
+    return {"t": tag, "dtype": array.dtype.str, "shape": list(array.shape),
+            "b64": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def _resolve(arg, functions, results):
+    """An argument with its markers replaced by the live objects they stand for (see the format above)."""
+    kind = type(arg)
+    if kind is dict and set(arg) == {"__probe__"}:
+        what, key = arg["__probe__"]
+        return functions[key] if what == "student" else results[key]
+    if kind in (list, tuple):
+        return kind(_resolve(a, functions, results) for a in arg)
+    if kind is dict:
+        return {k: _resolve(v, functions, results) for k, v in arg.items()}
+    return arg
+
+
+def _run_step(step, functions, state, results):
+    """Perform one step (a call, or a scenario step); returns what it returned (None for new/set)."""
+    args, kwargs = copy.deepcopy((step.get("args", ()), step.get("kwargs", {})))
+    args = _resolve(args, functions, results)
+    kwargs = _resolve(kwargs, functions, results)
+    do, name = step.get("do", "function"), step.get("name", step.get("call"))
+    if do == "new":
+        state["object"] = functions[name](*args, **kwargs)
+        return state["object"]
+    if do == "set":
+        setattr(state["object"], name, _resolve(copy.deepcopy(step["value"]), functions, results))
+        return None
+    if do == "call":
+        return getattr(state["object"], name)(*args, **kwargs)
+    if do == "observe":
+        return getattr(state["object"], name)
+    return functions[name](*args, **kwargs)
+
+
+def _message(exc):
+    try:
+        return str(exc)[:300]
+    except Exception:  # an exception whose __str__ raises too
+        return "(its message cannot be shown)"
+
+
+def _recorded(step, functions, state, results):
+    """The record entry R of one step, with the live result appended to ``results``."""
+    # numpy's default error state, whatever the notebook set with np.seterr:
+    # overflow and invalid operations are reported, underflow to 0 is not.
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            live = _run_step(step, functions, state, results)
+            results.append(live)
+            # a new object or a set attribute is not a result: only calls and observations are
+            entry = {"value": _encode(None if step.get("do") in ("new", "set") else live)}
+        except Exception as exc:  # a crash on one case is that case's result
+            entry = {"raised": type(exc).__name__, "message": _message(exc)}
+    entry["warnings"] = [w.category.__name__ for w in caught][:100]
+    return entry
+
+
+class _TimeLimit:
+    """SIGALRM after ``seconds``, repeated every 0.1 s until the case lets it out (a bare except may swallow one)."""
+
+    def __init__(self, seconds):
+        self.seconds, self.armed, self.previous = seconds, False, None
+
+    def _expire(self, signum, frame):
+        if self.armed:  # a late signal, after the case ended, is ignored
+            raise _CaseTimeout()
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+        except ValueError:  # not the main thread: no per-case limit, the cell's own timeout still applies
+            return self
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, self.seconds, 0.1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is None:
+            return False
+        try:
+            self.armed = False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def _run_case(case, functions):
+    """The record entry of one case: a single call, or a scenario's steps in order, stopping at the
+    first step that raised or ran out of the case's time limit."""
+    steps = case.get("steps", [case])
+    limit = case.get("timeout", PROBE_DEFAULT_TIMEOUT)
+    state, results, entries = {}, [], []
+    try:
+        with _TimeLimit(limit):
+            for step in steps:
+                entries.append(_recorded(step, functions, state, results))
+                if "raised" in entries[-1]:
+                    break
+    except _CaseTimeout:
+        if len(entries) < len(steps) and not (entries and "raised" in entries[-1]):
+            entries.append({"raised": "Timeout", "message": f"took longer than its {limit:g} s time limit",
+                            "warnings": []})
+    return {"steps": entries} if "steps" in case else entries[0]
+
+
+def _write_record(path, results):
+    """Replace the record in one step, so that a kill mid-write leaves the previous one whole."""
+    partial = f"{path}.partial"
+    with open(partial, "w") as f:
+        json.dump({"results": results}, f)
+    os.replace(partial, path)
 
 
 def record_for_grader(test_id, **functions):
     """Run ``functions`` on the grader's inputs for ``test_id`` and save the results.
 
     test_id: the grade_id of the test cell.
-    functions: the notebook functions the hidden test calls, by name.
+    functions: the notebook functions and classes the hidden test uses, by name.
+    Every case starts from the same random state (numpy's global RNG and ``random``
+    seeded with the case's seed) and has its own time limit.
     """
     probe_dir = os.environ.get(PROBE_DIR_ENV)
     if not probe_dir and os.environ.get("NBGRADER_EXECUTION") == "autograde":
@@ -318,21 +622,12 @@ def record_for_grader(test_id, **functions):
         print("(hidden tests run when the notebook is graded)")
         return
     with open(os.path.join(probe_dir, "inputs", f"{test_id}.pkl"), "rb") as f:
-        calls = pickle.load(f)  # written by the grader, read-only here
+        cases = pickle.load(f)  # written by the grader, read-only here
+    out = os.path.join(probe_dir, "outputs", f"{test_id}.json")
     results = []
-    for call in calls:
-        args, kwargs = copy.deepcopy((call["args"], call["kwargs"]))
-        # numpy's default error state, whatever the notebook set with np.seterr:
-        # overflow and invalid operations are reported, underflow to 0 is not.
-        with warnings.catch_warnings(record=True) as caught, \
-                np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-            warnings.simplefilter("always")
-            try:
-                fn = functions[call["call"]]
-                result = {"value": _encode(fn(*args, **kwargs))}
-            except Exception as exc:  # a crash on one case is that case's result
-                result = {"raised": type(exc).__name__, "message": str(exc)[:300]}
-        result["warnings"] = [w.category.__name__ for w in caught]
-        results.append(result)
-    with open(os.path.join(probe_dir, "outputs", f"{test_id}.json"), "w") as f:
-        json.dump({"results": results}, f)
+    for case in cases:
+        seed = case.get("seed", 0)
+        np.random.seed(seed)
+        random.seed(seed)
+        results.append(_run_case(case, functions))
+        _write_record(out, results)

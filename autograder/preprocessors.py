@@ -190,10 +190,14 @@ class RebuildSubmission(NbGraderPreprocessor):
             return _source(tcell)
 
 
-def fail_cell(cell, reason: str) -> None:
-    """Give a code cell an error output with the autograder's reason (nbgrader then scores it 0)."""
+def fail_cell(cell, reason: str, details: tuple[str, ...] = ()) -> None:
+    """Give a code cell an error output with the autograder's reason (nbgrader then scores it 0).
+
+    details: when there are several, every failing check, one line each below the reason.
+    """
+    lines = [f"  - {d}" for d in details] if len(details) > 1 else []
     cell.outputs.append(new_output("error", ename="AutograderError", evalue=reason,
-                                   traceback=[f"Autograder: {reason}"]))
+                                   traceback=[f"Autograder: {reason}", *lines]))
 
 
 class ScoreHiddenTests(NbGraderPreprocessor):
@@ -225,7 +229,8 @@ class ScoreHiddenTests(NbGraderPreprocessor):
             _replace_outputs(cell, verdict, gid)
             verdicts[gid] = {"passed": bool(verdict and verdict.passed),
                              "points": float(cell.metadata.nbgrader.points),
-                             "reason": verdict.reason if verdict else "no hidden test is registered for this cell"}
+                             "reason": verdict.reason if verdict else "no hidden test is registered for this cell",
+                             "failures": list(verdict.failures) if verdict else []}
         shutil.rmtree(probe_dir.parent, ignore_errors=True)
         problems = problems_of(nb)
         for problem in problems:
@@ -254,6 +259,6 @@ def _replace_outputs(cell, verdict, gid) -> None:
             # its traceback: IPython prints the lines around the failure, hidden tests included
             cell.outputs.append(new_output("error", ename=error.ename, evalue=error.evalue,
                                            traceback=[f"{error.ename}: {error.evalue}"]))
-        fail_cell(cell, verdict.reason)
+        fail_cell(cell, verdict.reason, verdict.failures)
     else:
         cell.outputs.append(new_output("stream", name="stdout", text=f"Autograder: {verdict.reason}\n"))

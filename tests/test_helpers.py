@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
+import nbclient
+import nbformat
 import numpy as np
 import pytest
 
 import helpers
+from autograder import assignments
+from autograder.course import KIT_ROOT, Course
 from autograder.records import RecordError, read_record
+from autograder.submissions import apply_bugs, fill_release, solution_answers
 
 
 # ---------------------------------------------------------------- gradients
@@ -56,6 +62,123 @@ def test_checks_print_ok_or_say_what_is_wrong(capsys):
         helpers.check_raises(ValueError, lambda: 1, what="h()")
     helpers.check_raises(ValueError, int, "x", what="int('x')")
     assert "ok  int('x') raises ValueError" in capsys.readouterr().out
+
+
+def _run(cells, folder=KIT_ROOT):
+    """Execute code cells (sources, or ready-made cells) in a real kernel started in ``folder``."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) if isinstance(c, str) else c for c in cells])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
+
+
+def _shown(cell):
+    """What Jupyter shows for a cell: its streams and its error's traceback, without colours."""
+    text = "".join(o.get("text", "") + "\n".join(o.get("traceback", [])) for o in cell.outputs)
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_a_failing_check_shows_the_message_under_the_students_line_not_the_helpers_frames():
+    nb = _run(["from helpers import check_close, check_equal, check_raises",
+               "def mine(x):\n    return x + 1\ncheck_close(mine(1), 3, 'mine(1)')",
+               "def checked(x):\n    check_equal(x, 'saddle', 'classify')\nchecked('minimum')",
+               "def broken(x):\n    return x.shape\ncheck_raises(ValueError, broken, 3, what='broken(3)')",
+               "check_close(mine(1), 2, 'mine(1)')"])
+    plain, nested, other_error, passing = (_shown(c) for c in nb.cells[1:])
+    assert [o.ename for c in nb.cells[1:4] for o in c.outputs if o.output_type == "error"] == \
+        ["AssertionError", "AssertionError", "AttributeError"]  # what nbgrader and the grader read
+    assert "----> 3 check_close(mine(1), 3, 'mine(1)')" in plain and "mine(1): wrong values" in plain
+    # the student's own function stays in view; the check inside it does not
+    assert "----> 3 checked('minimum')" in nested and "----> 2     check_equal(x, 'saddle'" in nested
+    assert "expected 'saddle', got 'minimum'" in nested
+    # an unexpected error from the student's function shows that function, with the check skipped
+    assert "----> 2     return x.shape" in other_error and "skipping hidden 1 frame" in other_error
+    for shown in (plain, nested, other_error):
+        assert "helpers.py" not in shown and "raise _failed" not in shown
+    assert passing == "ok  mine(1)\n"
+
+
+def _graded_cell(source, grade_id, points, cell_type="code", solution=False):
+    make = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
+    cell = make(source)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": solution, "locked": not solution,
+                                 "grade_id": grade_id, "points": points, "schema_version": 3}
+    return cell
+
+
+def test_check_notebook_lists_the_visible_checks_and_what_hidden_tests_decide(tmp_path, capsys):
+    (tmp_path / "helpers.py").symlink_to(KIT_ROOT / "helpers.py")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from helpers import check_close, check_notebook\ndef f(x):\n    return 2 * x"),
+        _graded_cell("check_close(f(1), 2, 'f(1)')", "test_f_basic", 1),
+        _graded_cell("# Hidden tests (3 points): they run when your notebook is graded.", "test_f_hidden", 3),
+        _graded_cell("check_close(f(2), 5, 'f(2)')", "test_g_basic", 2),
+        _graded_cell("Why?", "why", 4, cell_type="markdown", solution=True),
+        nbformat.v4.new_code_cell("check_notebook()  # left in by the student: must not run itself again"),
+    ])
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    with pytest.raises(AssertionError, match=r"^1 of 2 cells of visible checks fail: test_g_basic$"):
+        helpers.check_notebook(tmp_path / "a.ipynb")
+    out = capsys.readouterr().out
+    assert out.startswith("ok      test_f_basic\nFAILED  test_g_basic: AssertionError: f(2): wrong values:\n")
+    assert "1 of 2 cells of visible checks pass in a.ipynb" in out and "their 3 points are decided again" in out
+    assert "hidden tests decide the other 3 points; written answers (4 points) are graded by hand" in out
+    # fixed, in a notebook: the same call passes, and its own run did not recurse (it would time out)
+    nb.cells[3].source = "check_close(f(2), 4, 'f(2)')"
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    ran = _run(nb.cells[:1] + [nbformat.v4.new_code_cell("check_notebook()")], folder=tmp_path)
+    assert "2 of 2 cells of visible checks pass in a.ipynb" in _shown(ran.cells[1])
+    assert "error" not in [o.output_type for o in ran.cells[1].outputs]
+
+
+def test_check_notebook_does_nothing_under_nbgrader(monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    helpers.check_notebook("no such notebook.ipynb")  # not even read
+    assert "does nothing while a notebook is validated or graded" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory):
+    """A scratch course of 01_numpy with the solution and a solution whose one_hot is transposed."""
+    course = Course.scratch(tmp_path_factory.mktemp("validate"), ["01_numpy"])
+    bug = next(b for b in assignments.bug_bank("01_numpy") if b.name == "one_hot_transposed")
+    full = solution_answers(course, "01_numpy", "01_numpy")
+    folder = course.release / "01_numpy"
+    for name, answers in (("passing", full), ("failing", apply_bugs(full, [bug]))):
+        nbformat.write(fill_release(course, "01_numpy", "01_numpy", answers), folder / f"{name}.ipynb")
+    return course, folder
+
+
+def test_nbgrader_validate_names_what_it_leaves_out_but_exits_0_either_way(validated):
+    course, folder = validated
+    passing = course.nbgrader("validate", str(folder / "passing.ipynb"), check=False)
+    failing = course.nbgrader("validate", str(folder / "failing.ipynb"), check=False)
+    # nbgrader 0.9.6: a fixed success line and exit status 0, failed or not (not configurable)
+    assert (passing.returncode, failing.returncode) == (0, 0)
+    assert "Success! Your notebook passes all the tests." in passing.stdout
+    words = " ".join(failing.stdout.split())  # nbgrader wraps the warning
+    assert "VALIDATION FAILED ON 1 CELL(S): a visible check fails" in words
+    assert "decided when the notebook is graded, by hidden tests" in words and "check_notebook()" in words
+    assert "got (4, 2)" in words and "helpers.py" not in failing.stdout  # the message, not the helper's lines
+
+
+def test_check_notebook_passes_the_solution_and_fails_a_wrong_one_in_a_real_course(validated, capsys, monkeypatch):
+    course, folder = validated
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    helpers.check_notebook(folder / "passing.ipynb")
+    out = capsys.readouterr().out
+    points = {"hidden": 0, "visible": 0}
+    for cell in nbformat.read(folder / "passing.ipynb", as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            points["hidden" if meta["grade_id"].endswith("_hidden") else "visible"] += meta["points"]
+    assert out.count("\nok      test_") + out.startswith("ok      test_") == 9 and "FAILED" not in out
+    assert "9 of 9 cells of visible checks pass in passing.ipynb" in out
+    assert f"their {points['visible']} points are decided again" in out
+    assert f"hidden tests decide the other {points['hidden']} points." in out
+    with pytest.raises(AssertionError, match="1 of 9 cells of visible checks fail: test_one_hot_basic"):
+        helpers.check_notebook(folder / "failing.ipynb")
+    assert "FAILED  test_one_hot_basic: AssertionError: one_hot([1, 1], 4): wrong shape" in capsys.readouterr().out
 
 
 def test_show_images_returns_a_figure_with_one_axis_per_image():
