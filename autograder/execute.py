@@ -125,16 +125,11 @@ class SandboxedExecute(Execute):
                     covered=self._course_material())
         _copy_plain_files(submitted, jail.workdir)
         shutil.copyfile(HELPERS, jail.workdir / "helpers.py")  # the course's copy, never the student's
-        (jail.probe_dir / "inputs").mkdir(parents=True)
-        (jail.probe_dir / "outputs").mkdir()
-        jail.runtime_dir.mkdir()
-        jail.write_etc()
+        jail.lay_out()
         for test_id, test in assignments.hidden_tests(assignment).items():
             with open(jail.probe_dir / "inputs" / f"{test_id}.pkl", "wb") as f:
                 pickle.dump(test.calls, f)
         scratch.chmod(0o755)
-        for writable in (jail.workdir, jail.probe_dir / "outputs", jail.runtime_dir):  # nobody writes here
-            writable.chmod(0o777)
         return jail
 
     def _course_material(self) -> tuple[Path, ...]:

@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +88,15 @@ class Jail:
     readonly: tuple[Path, ...]
     covered: tuple[Path, ...] = ()
 
-    def write_etc(self) -> None:
-        """Create the synthetic /etc files the jail binds (call once, before starting)."""
+    def lay_out(self) -> None:
+        """Create the folders and synthetic /etc files the jail binds (call once, before starting).
+
+        The writable folders are open to all: inside, the kernel runs as nobody.
+        """
+        for folder in (self.workdir, self.runtime_dir, self.probe_dir / "inputs", self.probe_dir / "outputs"):
+            folder.mkdir(parents=True, exist_ok=True)
+        for writable in (self.workdir, self.runtime_dir, self.probe_dir / "outputs"):
+            writable.chmod(0o777)
         self.etc_dir.mkdir(parents=True, exist_ok=True)
         (self.etc_dir / "passwd").write_text(PASSWD)
         (self.etc_dir / "group").write_text(GROUP)
@@ -153,14 +161,10 @@ def probe_bwrap() -> str | None:
     """
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as tmp:
         jail = Jail(workdir=Path(tmp, "w"), runtime_dir=Path(tmp, "r"), probe_dir=Path(tmp, "p"),
                     etc_dir=Path(tmp, "etc"), readonly=system_paths())
-        for folder in (jail.workdir, jail.runtime_dir, jail.probe_dir / "outputs"):
-            folder.mkdir(parents=True)
-        jail.write_etc()
+        jail.lay_out()
         try:
             done = subprocess.run(bwrap_prefix(jail) + [sys.executable, "-c", "import os; print(os.getuid())"],
                                   capture_output=True, text=True, timeout=30)

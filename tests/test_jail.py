@@ -51,9 +51,7 @@ print(json.dumps(strays))
 
 
 def run_in(jail: Jail, code: str, *args: str) -> subprocess.CompletedProcess:
-    for folder in (jail.workdir, jail.runtime_dir, jail.probe_dir / "outputs"):
-        folder.mkdir(parents=True, exist_ok=True)
-    jail.write_etc()
+    jail.lay_out()
     return subprocess.run(bwrap_prefix(jail) + [sys.executable, "-c", code, *args], capture_output=True,
                           text=True, env=kernel_env(jail, {}), timeout=120)
 
