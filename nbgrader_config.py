@@ -3,7 +3,7 @@
 Run any nbgrader command from the repository root (``nbgrader autograde
 01_numpy``, the formgrader, ...) or use ``python -m autograder``; both read
 this file, so both grade through the same hardened pipeline
-(see autograder/preprocessors.py and autograder/execute.py).
+(one module per stage: autograder/rebuild.py, execute.py, score.py, sanitize.py).
 """
 
 import os
@@ -50,16 +50,16 @@ c.Validator.failed_warning = (
 # The submission is rebuilt from the release (RebuildSubmission), executed in
 # a sandboxed kernel (SandboxedExecute) and its hidden tests are judged in
 # this process from recorded values (ScoreHiddenTests).
-c.Autograde.exporter_class = "autograder.preprocessors.TolerantNotebookExporter"
+c.Autograde.exporter_class = "autograder.rebuild.TolerantNotebookExporter"
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
-    "autograder.preprocessors.RebuildSubmission",
+    "autograder.rebuild.RebuildSubmission",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
     "autograder.execute.SandboxedExecute",
-    "autograder.preprocessors.ScoreHiddenTests",
+    "autograder.score.ScoreHiddenTests",
     "autograder.sanitize.SanitizeSubmission",  # the formgrader renders what this leaves
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

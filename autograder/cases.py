@@ -169,11 +169,11 @@ def _leaf_problem(got: Any, want: Any, tol: Tolerance) -> str | None:
         return None if same else f"wrong answer (got {got!r:.80})"
     if want is None:
         return None if got is None else f"returned {_what(got)}, expected None"
+    want_a = np.asarray(want)
     try:
         got_a = np.asarray(got)
-    except Exception as exc:  # ragged nested lists: no array at all
-        return f"returned a value of the wrong form ({type(exc).__name__} when comparing it)"
-    want_a = np.asarray(want)
+    except Exception:  # parts of different shapes, (Y, np.zeros(3)) say: no array at all
+        return f"returned {_what(got)} whose parts do not form one array, expected an array of shape {want_a.shape}"
     if got_a.dtype.kind not in "biufc":
         return f"returned {type(got).__name__}, expected numbers"
     if got_a.shape != want_a.shape:

@@ -40,7 +40,7 @@ from . import assignments
 from .cgroups import Cgroup
 from .course import KIT_ROOT
 from .kernel import SandboxedKernelManager
-from .preprocessors import KIT_KEY, NO_SANDBOX, fail_cell, problems_of
+from .cells import KIT_KEY, NO_SANDBOX, fail_cell, problems_of
 from .sandbox import Jail, Limits, probe_bwrap, system_paths
 from .stale import owner_gone
 from .watchdog import Watchdog
@@ -62,7 +62,8 @@ PROTOCOL = {"status", "execute_input"}
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with the kernel in the jail and failures contained (see the module doc)."""
 
-    notebook_timeout = Float(600, help="Wall-clock seconds for the whole notebook.").tag(config=True)
+    notebook_timeout = Float(600, help="Wall-clock seconds for the whole notebook, for assignments "
+                                       "that set no TIME_BUDGET (autograder/assignments).").tag(config=True)
     memory_limit_mb = Integer(3072, help="Memory of the submission (each process, and all of them "
                                          "together where cgroups are available), MiB.").tag(config=True)
     cpu_limit = Integer(600, help="CPU seconds for each process of the kernel.").tag(config=True)
@@ -151,7 +152,9 @@ class SandboxedExecute(Execute):
         known_problems = len(problems)
         self._problems = problems  # for the output budget and the timeout handler
         self._notebook_bytes, self._truncated = 0, set()
-        deadline = time.monotonic() + self.notebook_timeout
+        budget = assignments.time_budget(resources["nbgrader"]["assignment"]) or self.notebook_timeout
+        started = time.monotonic()
+        deadline = started + budget
         watchdog = Watchdog(deadline, scratch, self.disk_limit_mb * 2**20, self.km.kill_now)
         watchdog.start()
         stopped = None
@@ -163,7 +166,7 @@ class SandboxedExecute(Execute):
                     if cell.cell_type != "code":
                         continue
                     if stopped is None and time.monotonic() > deadline:
-                        stopped = f"the notebook ran out of its {self.notebook_timeout:.0f} s time budget"
+                        stopped = f"the notebook ran out of its {budget:.0f} s time budget"
                     if stopped:
                         fail_cell(cell, f"not run: {stopped}")
                         continue
@@ -186,6 +189,7 @@ class SandboxedExecute(Execute):
                     fail_cell(cell, "not run: the kernel stopped responding")
         finally:
             watchdog.stop()
+            resources[KIT_KEY]["seconds"] = round(time.monotonic() - started, 2)  # for <notebook>.grading.json
         if stopped and stopped != watchdog.reason:  # the watchdog's reason is already there
             problems.append(stopped)
         if len(problems) > known_problems:  # help the instructor see why

@@ -23,6 +23,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from .cells import nbgrader_meta, text
+
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,
               ast.GeneratorExp)
 # Functions that run Python code once per element: loops by another name.
@@ -66,28 +68,18 @@ class Answers:
         def code(notebook):
             return [c for c in notebook.cells if c.get("cell_type") == "code"]
 
-        release_code = [c.source for c in code(release) if not _nbgrader(c).get("solution")]
+        release_code = [c.source for c in code(release) if not nbgrader_meta(c).get("solution")]
         names, functions = set(), {}
         for source in release_code:
             tree = _parse(source)
             names |= _bound(tree)
             functions.update({node.name: ast.get_source_segment(source, node) or "" for node in tree.body
                               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))})
-        sources = {_nbgrader(c)["grade_id"]: _text(c.source) for c in code(nb)
-                   if _nbgrader(c).get("solution") and isinstance(_nbgrader(c).get("grade_id"), str)}
-        extras = tuple(_text(c.source) for c in code(nb)
-                       if not _nbgrader(c).get("grade_id") and _text(c.source) not in release_code)
+        sources = {nbgrader_meta(c)["grade_id"]: text(c.source) for c in code(nb)
+                   if nbgrader_meta(c).get("solution") and isinstance(nbgrader_meta(c).get("grade_id"), str)}
+        extras = tuple(text(c.source) for c in code(nb)
+                       if not nbgrader_meta(c).get("grade_id") and text(c.source) not in release_code)
         return cls(sources, extras, frozenset(names), functions)
-
-
-def _nbgrader(cell) -> dict:
-    meta = cell.get("metadata") if isinstance(cell, dict) else None
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}
-
-
-def _text(source) -> str:
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _parse(source: str) -> ast.Module:

@@ -483,6 +483,55 @@ CATALOGUE = [
             "untouched", _xss_markdown("xss-grade-id", XSS_MARKDOWN,
                                        grade_id="x<script>alert('TOKEN')</script>[a](javascript:alert('TOKEN'))"),
             0, "unknown grade_id"),
+    # ---- values that do not fit, values that lie (issue 9)
+    Hostile("ragged-return", "one_hot returns the tuple (Y, np.zeros(3)), which no array comparison can take "
+            "(honest answers otherwise)", "full", _in_answer("one_hot", """
+                _one_hot = one_hot
+                def one_hot(y, k):
+                    return _one_hot(y, k), np.zeros(3)
+            """), FULL - 3, "returned a tuple of 2 items whose parts do not form one array"),
+    Hostile("lying-array", "to_grayscale and flip_horizontal return an ndarray subclass that claims to equal anything, "
+            "to be close to anything (__array_function__, __array_ufunc__) and to have any shape",
+            "untouched", _both(*[_in_answer(gid, """
+                class Agreeable(np.ndarray):
+                    def __eq__(self, other):
+                        return np.ones(np.shape(other), dtype=bool)
+                    def __ne__(self, other):
+                        return np.zeros(np.shape(other), dtype=bool)
+                    def __array_function__(self, func, types, args, kwargs):
+                        return True
+                    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+                        return np.zeros(())
+                    def __array__(self, dtype=None, copy=None):
+                        return np.eye(3)
+                    def tolist(self):
+                        return [[1.0]]
+                    def __getitem__(self, index):
+                        return 1.0
+                    shape = property(lambda self: (3, 3))
+                    dtype = property(lambda self: np.dtype(float))
+                _{gid} = {gid}
+                def {gid}(*args):
+                    return np.asarray(_{gid}(*args)).view(Agreeable)
+            """.replace("{gid}", gid)) for gid in ("to_grayscale", "flip_horizontal")]), 0,
+            "flip_horizontal (a 3x5 image): wrong values"),
+    Hostile("lying-numbers", "crop returns a list subclass and mosaic an int subclass claiming equality, "
+            "length and contents they do not hold", "untouched", _both(_in_answer("crop", """
+                class Yes(list):
+                    __eq__ = lambda self, other: True
+                    __len__ = lambda self: 2
+                    __iter__ = lambda self: iter([[9, 10], [13, 14], [17, 18]])
+                    copy = lambda self: [[9, 10], [13, 14], [17, 18]]
+                def crop(img, top, left, height, width):
+                    return Yes([[0]])
+            """), _in_answer("mosaic", """
+                class Seven(int):
+                    __eq__ = lambda self, other: True
+                    __int__ = lambda self: 7
+                    __float__ = lambda self: 7.0
+                def mosaic(images, rows, cols):
+                    return Seven(0)
+            """)), 0, "crop (the whole 5x6 image): wrong shape: expected (5, 6), got (1, 1)"),
     # ---- source rules, replayed visible checks, revealing reasons (issue 8)
     # Honest answers everywhere else: each case loses exactly the basic and hidden cells of the answer it dodges in.
     Hostile("rule-getattr", "rotate90 reaches the banned np.rot90 as getattr(np, 'rot' + '90')",

@@ -19,7 +19,7 @@ import pytest
 from autograder import assignments
 from autograder.course import Course
 from autograder.execute import SKIP_TAG, SKIPPED
-from autograder.preprocessors import NO_SANDBOX, is_test_cell
+from autograder.cells import NO_SANDBOX, is_test_cell
 from conftest import ASSIGNMENTS, REPLAY, ROOT
 from replay import REPLAY_MARK
 
@@ -51,6 +51,15 @@ def test_solution_earns_full_marks(graded, aid, notebook):
     problems = [p for p in report["problems"] if not p.startswith(NO_SANDBOX)]  # see test_cli
     assert max_score > 0
     assert (score, failed, problems) == (max_score, {}, [])
+
+
+@pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
+def test_solution_grades_within_half_its_time_budget(graded, aid, notebook):
+    """The budget is the assignment's TIME_BUDGET: room for slow honest code, and a bound on everyone."""
+    budget = assignments.time_budget(aid)
+    assert budget is not None, f"autograder/assignments/a{aid}/__init__.py sets no TIME_BUDGET"
+    seconds = graded(aid).report("sample-full", notebook)["seconds"]
+    assert 0 < seconds <= budget / 2, f"the solution took {seconds} s of its {budget} s budget"
 
 
 @pytest.mark.parametrize("aid, notebook", NOTEBOOKS)

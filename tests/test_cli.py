@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from autograder.cli import main
 from autograder.course import Course
-from autograder.preprocessors import NO_SANDBOX, is_test_cell
+from autograder.cells import NO_SANDBOX, is_test_cell
 from autograder.report import grade_rows
 from autograder.submissions import autograded_points, fill_release, solution_answers, write_submission
 from conftest import ROOT

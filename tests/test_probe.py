@@ -27,7 +27,7 @@ import helpers
 from autograder import records
 from autograder.cases import (Call, CallFunction, Case, Close, Equal, HiddenTest, New, Observe, Raises, Result,
                               Scenario, Student)
-from autograder.preprocessors import _replace_outputs
+from autograder.score import _replace_outputs
 from autograder.records import RecordError, Unsupported, read_record
 from autograder.relations import Holds, NonIncreasing, Same
 from autograder.rules import Answers

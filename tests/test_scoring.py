@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+from typing import Callable
 
 import numpy as np
 import pytest
 
 import helpers
 from autograder import assignments
-from autograder.cases import AllOf, Case, Close, Equal, HiddenTest
+from autograder.cases import AllOf, Case, Close, Equal, HiddenTest, Scenario, Set, is_structure
 from autograder.records import MAX_RECORD_BYTES, Outcome, RecordError, Unsupported, read_record
 from autograder.rules import Answers
-from autograder.scoring import case_problem, judge
+from autograder.scoring import case_problem, judge, scenario_problems
 from conftest import ASSIGNMENTS
 
 ONE_HOT = HiddenTest([Case("one_hot", (np.array([0, 2]), 3), expect=Close(np.eye(3)[[0, 2]]), about="2 labels, k=3")])
@@ -58,7 +59,8 @@ def test_a_ragged_value_is_that_case_failing_with_a_reason(tmp_path):
         np.asarray(ragged, dtype=float)
     verdict = judge(ONE_HOT, write_record(tmp_path / "r.json", ragged), NO_ANSWERS)
     assert not verdict.passed
-    assert verdict.reason.startswith("one_hot (2 labels, k=3): returned a value of the wrong form")
+    assert verdict.reason == ("one_hot (2 labels, k=3): returned a tuple of 2 items whose parts do not form "
+                              "one array, expected an array of shape (2, 3)")
 
 
 @pytest.mark.parametrize("value_json, reason", [
@@ -116,23 +118,39 @@ def _expected_values(expect) -> list:
 
 
 def _wrong_value(expected):
-    """A value of the expected's type and shape that differs everywhere."""
+    """A value of the expected's type and shape (dicts, tuples and lists item by item) that differs everywhere."""
     if isinstance(expected, str):
         return "definitely wrong"
+    if isinstance(expected, dict):
+        return {k: _wrong_value(v) for k, v in expected.items()}
+    if is_structure(expected):
+        return type(expected)(_wrong_value(v) for v in expected)
     return np.asarray(expected, dtype=np.float64) + 7.25
 
 
-def _secrets(case: Case) -> set[str]:
+def _secrets(expects, inputs) -> set[str]:
     """What a reason must never show: the expected values, and the hidden inputs in full."""
     texts = set()
-    for value in _expected_values(case.expect):
-        texts |= {repr(value), str(value)}
-        if not isinstance(value, str):
-            texts |= {repr(np.asarray(value)), str(np.asarray(value)), repr(np.asarray(value).tolist())}
-    for arg in (*case.args, *case.kwargs.values()):
-        if isinstance(arg, (np.ndarray, list, tuple)):
+    for value in (v for expect in expects for v in _expected_values(expect)):
+        for leaf in _leaves(value):
+            texts |= {repr(leaf), str(leaf)}
+            if not isinstance(leaf, str):
+                texts |= {repr(np.asarray(leaf)), str(np.asarray(leaf)), repr(np.asarray(leaf).tolist())}
+    for arg in inputs:
+        for leaf in _leaves(arg):
+            if isinstance(leaf, np.ndarray) and leaf.ndim:
+                texts |= {repr(leaf), str(leaf), _spelled(leaf)}
+        if isinstance(arg, (list, tuple)):
             texts |= {repr(arg), str(arg), _spelled(arg)}
     return {t for t in texts if len(t) > 4}  # a shape or a single digit is not an answer
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if is_structure(value):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
 
 
 def _spelled(value) -> str:
@@ -142,6 +160,26 @@ def _spelled(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float, np.number)) else repr(value)
 
 
+def _wrong_outcomes(expect) -> list[Outcome]:
+    return [Outcome(value=_wrong_value(v)) for v in _expected_values(expect)
+            if isinstance(v, str) or any(np.size(leaf) for leaf in _leaves(v))]  # an empty array has no wrong value
+
+
+def _reasons(case, per_step: Callable[[object], Outcome]) -> str | None:
+    """The reasons a case gets when each of its checks (each step of a scenario) records ``per_step(expect)``."""
+    if isinstance(case, Scenario):
+        steps = [per_step(step.expect) for step in case.steps]
+        return "\n".join(scenario_problems(case, Outcome(steps=steps))) or None
+    return case_problem(case, per_step(case.expect))
+
+
+def _inputs(case) -> list:
+    if isinstance(case, Scenario):
+        return [a for step in case.steps for a in (*getattr(step, "args", ()), *getattr(step, "kwargs", {}).values(),
+                                                   *([step.value] if isinstance(step, Set) else []))]
+    return [*case.args, *case.kwargs.values()]
+
+
 CASES = [(aid, test_id, i) for aid in ASSIGNMENTS for test_id, test in assignments.hidden_tests(aid).items()
          for i in range(len(test.cases))]
 
@@ -149,13 +187,17 @@ CASES = [(aid, test_id, i) for aid in ASSIGNMENTS for test_id, test in assignmen
 @pytest.mark.parametrize("aid, test_id, index", CASES)
 def test_no_reason_shows_an_expected_value_or_a_hidden_input(aid, test_id, index):
     case = assignments.hidden_tests(aid)[test_id].cases[index]
-    wrong = [Outcome(value=_wrong_value(v)) for v in _expected_values(case.expect)
-             if isinstance(v, str) or np.size(v)]  # an empty array has no wrong value of its shape
-    for outcome in wrong:
-        assert case_problem(case, outcome), f"a wrong value passed {case.call} ({case.about})"
-    for outcome in wrong + WRONG_FORMS:
-        reason = case_problem(case, outcome) or ""
-        leaked = {secret for secret in _secrets(case) if secret in reason}
+    expects = [s.expect for s in case.steps] if isinstance(case, Scenario) else [case.expect]
+    secrets = _secrets(expects, _inputs(case))
+    def wrong(pick):
+        return lambda expect: (_wrong_outcomes(expect) or [Outcome(value=None)])[pick]
+    if any(_wrong_outcomes(e) for e in expects):
+        assert _reasons(case, wrong(0)), f"a wrong value passed {case.call} ({case.about})"
+    forms = [lambda expect, o=o: o for o in WRONG_FORMS]
+    wrongs = [wrong(0), wrong(-1)]  # every expected value of an AllOf: its first and its last
+    for per_step in wrongs + forms:
+        reason = _reasons(case, per_step) or ""
+        leaked = {secret for secret in secrets if secret in reason}
         assert leaked == set(), reason
 
 
