@@ -190,21 +190,84 @@ def _student_traceback(error):
     return get_ipython().InteractiveTB.structured_traceback(type(error), error, shown)
 
 
-def check_close(got, expected, what, rtol=1e-6, atol=1e-9):
+def check_close(got, expected, what, rtol=1e-6, atol=1e-9, warnings="ignore"):
     """Check that ``got`` has the shape of ``expected`` and close values.
 
-    got, expected: arrays or numbers (anything np.asarray accepts).
+    got: an array or number (anything np.asarray accepts), or a function of no arguments that
+        computes it, e.g. ``lambda: sigmoid(-1000.0)``, which the check calls.
+    expected: the right value, an array or number.
     what: the call being checked, e.g. ``"one_hot([0, 2], 3)"``.
+    rtol, atol: an entry passes when |got - expected| <= atol + rtol * |expected|.
+    warnings: "fail" to fail on any warning while ``got()`` runs: numpy's RuntimeWarning for an
+        overflow, a division by zero or an invalid operation means the computation left the
+        floating-point numbers, even when the value it ends with happens to be right.
+        "ignore" (the default) checks the value only.
     """
     __tracebackhide__ = True
+    if warnings not in ("ignore", "fail"):
+        raise ValueError(f"warnings must be 'ignore' or 'fail', not {warnings!r}")
+    if warnings == "fail" and not callable(got):  # its warnings were emitted before the check ran
+        raise TypeError("check_close(..., warnings='fail') needs got as a function, e.g. lambda: sigmoid(z)")
+    if callable(got):
+        got = _computed(got, what, fail_on_warnings=warnings == "fail")
     got_a, want = np.asarray(got), np.asarray(expected)
     if got_a.shape != want.shape:
         raise _failed(f"{what}: wrong shape: expected {want.shape}, got {got_a.shape}")
     if got_a.dtype.kind not in "biufc":
         raise _failed(f"{what}: returned {type(got).__name__}, expected numbers")
     if not np.allclose(got_a, want, rtol=rtol, atol=atol, equal_nan=True):
-        raise _failed(f"{what}: wrong values:\nexpected\n{want}\ngot\n{got_a}")
+        raise _failed(f"{what}: {_how_wrong(got_a, want, rtol, atol)}\nexpected\n{want}\ngot\n{got_a}")
     print(f"ok  {what}")
+
+
+def _computed(compute, what, fail_on_warnings):
+    """compute(), with numpy's floating-point errors as warnings; with fail_on_warnings, the first one fails."""
+    __tracebackhide__ = True
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        value = compute()
+    if fail_on_warnings and caught:
+        first = caught[0]
+        raise _failed(f"{what}: emitted {first.category.__name__} ({first.message}): not numerically stable, "
+                      f"there must be no overflow, inf or nan on the way, even if the value comes out right")
+    return value
+
+
+def _how_wrong(got, want, rtol, atol):
+    """How many entries are wrong, and the largest error against what was allowed there."""
+    kind = np.result_type(got.dtype, want.dtype, np.float64)
+    error = np.abs(got.astype(kind) - want.astype(kind))
+    bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(error, nan=np.inf), -1)), got.shape)
+    allowed = atol + rtol * np.abs(want[worst])
+    where = f" at index {tuple(int(i) for i in worst)}" if got.ndim else ""
+    count = f"wrong values in {int(bad.sum())} of {got.size} entries"
+    if not np.isfinite(error[worst]):
+        return f"{count}; got {got[worst]}{where}, expected {want[worst]}"
+    return (f"{count}; the largest error is {error[worst]:.1e}{where}, "
+            f"allowed there {allowed:.1e} (atol + rtol * |expected|)")
+
+
+def check_rel_error(got, expected, what, below=1e-7):
+    """Check that rel_error(got, expected) < below: the gradient check of the notebooks.
+
+    got: your derivative or gradient (array or number); expected: the same quantity computed
+    another way (usually numerical_gradient, centered differences), of the same shape.
+    what: what is compared. below: the threshold; 1e-7 suits centered differences in float64
+    (see rel_error). Prints the error on success too, so you see how far below it you are.
+    """
+    __tracebackhide__ = True
+    got_a, want = np.asarray(got), np.asarray(expected)
+    if got_a.shape != want.shape:
+        raise _failed(f"{what}: wrong shape: expected {want.shape}, got {got_a.shape}")
+    if got_a.dtype.kind not in "biuf":
+        raise _failed(f"{what}: returned {type(got).__name__}, expected numbers")
+    with np.errstate(invalid="ignore"):  # inf - inf is nan, and nan fails below
+        error = rel_error(got_a, want)
+    if not error < below:
+        raise _failed(f"{what}: relative error {error:.1e}, should be below {below:.0e}")
+    print(f"ok  {what}: relative error {error:.1e} (below {below:.0e})")
 
 
 def check_equal(got, expected, what):
@@ -515,10 +578,12 @@ def _run_step(step, functions, state, results):
     if do == "set":
         setattr(state["object"], name, _resolve(copy.deepcopy(step["value"]), functions, results))
         return None
+    # object.__getattribute__: what the instance holds, or its class defines (a method, a property);
+    # never a class's own __getattribute__ or __getattr__, which could answer anything for any name
     if do == "call":
-        return getattr(state["object"], name)(*args, **kwargs)
+        return object.__getattribute__(state["object"], name)(*args, **kwargs)
     if do == "observe":
-        return getattr(state["object"], name)
+        return object.__getattribute__(state["object"], name)
     return functions[name](*args, **kwargs)
 
 

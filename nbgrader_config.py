@@ -79,6 +79,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "autograder.sanitize.SanitizeSubmission",  # again: notebooks autograded before it existed
     "nbgrader.preprocessors.GetGrades",
+    "autograder.pending.NotePendingAnswers",  # "not graded yet" instead of a silent 0 / 4
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ClearHiddenTests.enforce_metadata = False

@@ -14,6 +14,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from .course import Course
+from .pending import written
 
 
 @dataclass
@@ -24,7 +25,9 @@ class Row:
     notebook: str
     score: float  # autograded points
     max_score: float  # autograded points available
-    by_hand: float = 0.0  # points of written answers, left to the instructor (formgrader)
+    by_hand: float = 0.0  # points of written answers, graded by the instructor (formgrader)
+    by_hand_scored: float = 0.0  # of those, the points given so far
+    pending: int = 0  # written answers nobody has graded yet
     problems: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "test_id: reason" of every failed test cell
 
@@ -39,13 +42,16 @@ def grade_rows(course: Course, assignment: str) -> list[Row]:
             return []
         for submission in sorted(submissions, key=lambda s: s.student.id):
             for nb in sorted(submission.notebooks, key=lambda n: n.name):
-                rows.append(_row(course, assignment, submission.student.id, nb.name, nb.code_score,
-                                 nb.max_code_score, nb.max_written_score))
+                row = _row(course, assignment, submission.student.id, nb.name, nb.code_score, nb.max_code_score)
+                state = written(gb, nb.name, assignment, submission.student.id)
+                if state:
+                    row.by_hand, row.by_hand_scored, row.pending = state.possible, state.scored, len(state.pending)
+                rows.append(row)
     return rows
 
 
-def _row(course, assignment, student, notebook, score, max_score, by_hand) -> Row:
-    row = Row(student, notebook, float(score), float(max_score), float(by_hand))
+def _row(course, assignment, student, notebook, score, max_score) -> Row:
+    row = Row(student, notebook, float(score), float(max_score))
     report = course.root / "autograded" / student / assignment / f"{notebook}.grading.json"
     if not report.is_file():
         row.problems.append(_why_not_graded(course, assignment, student, notebook))
@@ -64,7 +70,9 @@ def format_table(assignment: str, rows: list[Row]) -> str:
     lines = [f"{'student':<{width}}  {'notebook':<14}  autograded", "-" * (width + 30)]
     for r in rows:
         pct = 100 * r.score / r.max_score if r.max_score else 0.0
-        by_hand = f"  (+{r.by_hand:g} written, by hand)" if r.by_hand else ""
+        by_hand = f"  + written {r.by_hand_scored:g} / {r.by_hand:g}" if r.by_hand else ""
+        if r.pending:
+            by_hand += f" ({r.pending} not graded yet)"
         lines.append(f"{r.student:<{width}}  {r.notebook:<14} {r.score:5g} / {r.max_score:<5g} {pct:4.0f} %{by_hand}")
         lines.extend(f"{'':<{width}}    ! {p}" for p in r.problems)
     return "\n".join(lines)

@@ -52,8 +52,11 @@ def test_checks_print_ok_or_say_what_is_wrong(capsys):
     assert capsys.readouterr().out == "ok  f(x)\n"
     with pytest.raises(AssertionError, match=r"f\(x\): wrong shape: expected \(2,\), got \(3,\)"):
         helpers.check_close([1, 2, 3], [1, 2], "f(x)")
-    with pytest.raises(AssertionError, match="wrong values"):
-        helpers.check_close([1.0, 2.5], [1.0, 2.0], "f(x)")
+    with pytest.raises(AssertionError, match=r"^f\(x\): wrong values in 1 of 3 entries; the largest error is 5\.0e-01 "
+                                             r"at index \(1,\), allowed there 2\.0e-06 \(atol \+ rtol \* \|expected\|\)\n"):
+        helpers.check_close([1.0, 2.5, 3.0], [1.0, 2.0, 3.0], "f(x)")
+    with pytest.raises(AssertionError, match=r"wrong values in 2 of 2 entries; got nan at index \(1,\), expected 3\.0"):
+        helpers.check_close([1.5, np.nan], [1.0, 3.0], "f(x)")
     with pytest.raises(AssertionError, match="wrong dtype float64"):
         helpers.check_dtype(np.zeros(2), "u", "g(x)")
     with pytest.raises(AssertionError, match="expected 'saddle', got 'minimum'"):
@@ -62,6 +65,46 @@ def test_checks_print_ok_or_say_what_is_wrong(capsys):
         helpers.check_raises(ValueError, lambda: 1, what="h()")
     helpers.check_raises(ValueError, int, "x", what="int('x')")
     assert "ok  int('x') raises ValueError" in capsys.readouterr().out
+
+
+def test_a_stability_check_fails_on_a_warning_even_when_the_value_is_right(capsys):
+    def naive(z):
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+    def stable(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    z = np.array([-1000.0, 1000.0])
+    with np.errstate(over="ignore"):
+        helpers.check_close(naive(z), [0.0, 1.0], "naive(z), values only")  # right values: only the warning tells
+    with pytest.raises(AssertionError, match=r"^naive\(z\): emitted RuntimeWarning \(overflow encountered in exp\): "
+                                             "not numerically stable"):
+        helpers.check_close(lambda: naive(z), [0.0, 1.0], "naive(z)", warnings="fail")
+    with np.errstate(all="ignore"):  # numpy's settings outside the check do not silence it
+        with pytest.raises(AssertionError, match="emitted RuntimeWarning"):
+            helpers.check_close(lambda: naive(z), [0.0, 1.0], "naive(z)", warnings="fail")
+    with pytest.raises(AssertionError, match="wrong values"):  # a function is called, then its value is checked
+        helpers.check_close(lambda: stable(z), [1.0, 0.0], "stable(z)", warnings="fail")
+    helpers.check_close(lambda: stable(z), [0.0, 1.0], "stable(z)", warnings="fail")
+    assert capsys.readouterr().out == "ok  naive(z), values only\nok  stable(z)\n"
+    with np.errstate(over="ignore"), pytest.raises(TypeError, match="needs got as a function"):
+        helpers.check_close(naive(z), [0.0, 1.0], "naive(z)", warnings="fail")  # its warning has gone already
+
+
+def test_a_gradient_check_states_its_error_and_threshold(capsys):
+    x = np.array([0.5, -1.0, 2.0])
+    numerical = helpers.numerical_gradient(lambda v: (v ** 3).sum(), x)
+    helpers.check_rel_error(3 * x ** 2, numerical, "d/dx x^3")
+    assert re.fullmatch(r"ok  d/dx x\^3: relative error \d\.\de-\d\d \(below 1e-07\)\n", capsys.readouterr().out)
+    with pytest.raises(AssertionError, match=r"^d/dx x\^3: relative error 2\.0e-01, should be below 1e-07$"):
+        helpers.check_rel_error(2 * x ** 2, numerical, "d/dx x^3")
+    with pytest.raises(AssertionError, match=r"relative error 1\.0e-03, should be below 1e-04$"):
+        helpers.check_rel_error([1.002], [1.0], "second differences", below=1e-4)
+    with pytest.raises(AssertionError, match="relative error nan, should be below"):
+        helpers.check_rel_error([np.nan, 1.0], [1.0, 1.0], "f'")
+    with pytest.raises(AssertionError, match=r"wrong shape: expected \(3,\), got \(1, 3\)"):
+        helpers.check_rel_error(numerical[None], numerical, "f'")
 
 
 def _run(cells, folder=KIT_ROOT):
@@ -79,21 +122,26 @@ def _shown(cell):
 
 
 def test_a_failing_check_shows_the_message_under_the_students_line_not_the_helpers_frames():
-    nb = _run(["from helpers import check_close, check_equal, check_raises",
+    nb = _run(["from helpers import check_close, check_equal, check_raises, check_rel_error\nimport numpy as np",
                "def mine(x):\n    return x + 1\ncheck_close(mine(1), 3, 'mine(1)')",
                "def checked(x):\n    check_equal(x, 'saddle', 'classify')\nchecked('minimum')",
                "def broken(x):\n    return x.shape\ncheck_raises(ValueError, broken, 3, what='broken(3)')",
+               "def grows(z):\n    return np.exp(z)\ncheck_close(lambda: grows(1000.0), 0, 'grows', warnings='fail')",
+               "check_rel_error(mine(1.0), 2.5, 'mine')",
                "check_close(mine(1), 2, 'mine(1)')"])
-    plain, nested, other_error, passing = (_shown(c) for c in nb.cells[1:])
-    assert [o.ename for c in nb.cells[1:4] for o in c.outputs if o.output_type == "error"] == \
-        ["AssertionError", "AssertionError", "AttributeError"]  # what nbgrader and the grader read
+    plain, nested, other_error, unstable, gradient, passing = (_shown(c) for c in nb.cells[1:])
+    assert [o.ename for c in nb.cells[1:6] for o in c.outputs if o.output_type == "error"] == \
+        ["AssertionError", "AssertionError", "AttributeError", "AssertionError", "AssertionError"]  # what nbgrader reads
     assert "----> 3 check_close(mine(1), 3, 'mine(1)')" in plain and "mine(1): wrong values" in plain
     # the student's own function stays in view; the check inside it does not
     assert "----> 3 checked('minimum')" in nested and "----> 2     check_equal(x, 'saddle'" in nested
     assert "expected 'saddle', got 'minimum'" in nested
     # an unexpected error from the student's function shows that function, with the check skipped
     assert "----> 2     return x.shape" in other_error and "skipping hidden 1 frame" in other_error
-    for shown in (plain, nested, other_error):
+    assert "----> 3 check_close(lambda: grows(1000.0)" in unstable and "grows: emitted RuntimeWarning" in unstable
+    assert "----> 1 check_rel_error(mine(1.0), 2.5, 'mine')" in gradient
+    assert "mine: relative error 1.1e-01, should be below 1e-07" in gradient
+    for shown in (plain, nested, other_error, unstable, gradient):
         assert "helpers.py" not in shown and "raise _failed" not in shown
     assert passing == "ok  mine(1)\n"
 
@@ -120,7 +168,8 @@ def test_check_notebook_lists_the_visible_checks_and_what_hidden_tests_decide(tm
     with pytest.raises(AssertionError, match=r"^1 of 2 cells of visible checks fail: test_g_basic$"):
         helpers.check_notebook(tmp_path / "a.ipynb")
     out = capsys.readouterr().out
-    assert out.startswith("ok      test_f_basic\nFAILED  test_g_basic: AssertionError: f(2): wrong values:\n")
+    assert out.startswith("ok      test_f_basic\nFAILED  test_g_basic: AssertionError: f(2): wrong values in 1 of 1 "
+                          "entries; the largest error is 1.0e+00, allowed there 5.0e-06 (atol + rtol * |expected|)\n")
     assert "1 of 2 cells of visible checks pass in a.ipynb" in out and "their 3 points are decided again" in out
     assert "hidden tests decide the other 3 points; written answers (4 points) are graded by hand" in out
     # fixed, in a notebook: the same call passes, and its own run did not recurse (it would time out)

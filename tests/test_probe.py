@@ -413,12 +413,26 @@ def test_a_value_that_lies_gains_nothing(probe):
                                                        "(e.g. at index (4, 3))"
 
 
-@pytest.mark.parametrize("cls", [GetattrNet, PropertyNet])
-def test_an_object_that_lies_about_its_state_gains_nothing(probe, cls):
+class GetattributeNet(GradientDescent):
+    """Answers every attribute lookup itself: w is always 'the right one'."""
+
+    def __getattribute__(self, name):
+        return Anything() if name == "w" else object.__getattribute__(self, name)
+
+    def update(self, grad_w, grad_b):
+        pass
+
+
+@pytest.mark.parametrize("cls, reason", [
+    (GetattrNet, "w: raised AttributeError: 'GetattrNet' object has no attribute 'w'"),  # __getattr__ is not asked
+    (GetattributeNet, "w: wrong values in 3 of 3 entries"),  # nor __getattribute__: w is what update left
+    (PropertyNet, "w: returned a Anything, expected numbers or an array"),  # a property runs, its value is checked
+])
+def test_an_object_that_lies_about_its_state_gains_nothing(probe, cls, reason):
     (test,) = guide_examples.GD_TESTS.values()
     verdict = probe(test, GradientDescent=cls)
     assert not verdict.passed
-    assert "w: returned a Anything, expected numbers or an array" in verdict.reason
+    assert reason in verdict.reason
 
 
 # ---------------------------------------------------------------- relations

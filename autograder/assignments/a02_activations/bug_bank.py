@@ -5,10 +5,13 @@ nbgrader, and checks that every test cell in ``loses`` scores 0 while the
 rest still score full marks. A bug that only the hidden tests catch has only
 ``test_*_hidden`` in ``loses``: that is the proof the hidden tests earn their points.
 
-Later answers call earlier ones (softplus_prime calls sigmoid, c2 calls
-softplus, ...). The hidden tests keep the tails where a merely naive earlier
-function is still exact and silent, so the naive bugs below lose their own
-cells and nothing else. A bug that makes an earlier function plainly wrong
+Later answers call earlier ones (c1 calls sigmoid, c2 calls softplus, ...).
+The hidden tests keep the tails where a merely naive earlier function is still
+exact and silent, so the naive bugs below lose their own cells and nothing
+else. Where stability is the point of an exercise (sigmoid, softplus, c2), the
+visible check fails on a RuntimeWarning, so the naive formula loses the basic
+cell too; the other naive formulas (sigmoid' as a quotient, log instead of
+log1p, ...) only the hidden tests catch. A bug that makes an earlier function plainly wrong
 (sigmoid_mirrored, softplus_drops_tail) loses the cells of every answer that
 reuses it, and lists them.
 """
@@ -29,11 +32,14 @@ BUGS = [
     Bug("sigmoid_naive", "sigmoid",
         "e = np.exp(-np.abs(z))  # in (0, 1]: never overflows\n    out = np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
         "out = 1 / (1 + np.exp(-z))",
-        _hidden("sigmoid"), "the textbook formula: exp(1000) overflows at z = -1000 (a RuntimeWarning)"),
+        _both("sigmoid"), "the textbook formula: exp(1000) overflows at z = -1000 (a RuntimeWarning, which the "
+        "visible check fails), and sigmoid(-720) comes out 0 instead of 1.9e-313"),
     Bug("sigmoid_mirrored", "sigmoid",
         "out = np.where(z >= 0, 1 / (1 + e), e / (1 + e))", "out = np.where(z >= 0, e / (1 + e), 1 / (1 + e))",
-        _both("sigmoid") + _both("softplus_prime") + _both("c1") + _both("c1_prime") + _both("c1_second")
-        + _both("c2_prime_w"), "swaps the two branches: computes sigmoid(-z), wrong wherever it is reused"),
+        _both("sigmoid") + _hidden("sigmoid_prime") + _both("c1") + _both("c1_prime") + _both("c1_second")
+        + _both("c2_prime_w"), "swaps the two branches: computes sigmoid(-z), wrong wherever it is reused "
+        "(sigma (1 - sigma) is symmetric, so only the tail where sigmoid_prime is tiny notices, and c2_second_w "
+        "survives it)"),
     Bug("sigmoid_prime_wrong_sign", "sigmoid_prime",
         "out = s * (1 - s)", "out = s * (s - 1)",
         _both("sigmoid_prime"), "sigma (sigma - 1): the derivative of an increasing function comes out negative"),
@@ -45,35 +51,11 @@ BUGS = [
         _both("softplus") + _both("c2"), "keeps only the asymptote max(z, 0): ReLU, not softplus (c2 reuses it)"),
     Bug("softplus_naive", "softplus",
         "out = np.maximum(z, 0) + tail", "out = np.log(1 + np.exp(z))",
-        _hidden("softplus"), "ln(1 + e^z) as written: inf at z = 1000"),
+        _both("softplus"), "ln(1 + e^z) as written: inf and a RuntimeWarning at z = 1000"),
     Bug("softplus_log_not_log1p", "softplus",
         "np.log1p(np.exp(-np.abs(z)))", "np.log(1 + np.exp(-np.abs(z)))",
         _hidden("softplus"), "1 + e^-40 rounds to 1, so softplus(-40) comes out 0 instead of 4e-18"),
-    Bug("softplus_prime_naive_quotient", "softplus_prime",
-        "out = sigmoid(z)  # e^z / (1 + e^z) = 1 / (e^-z + 1)", "out = np.exp(z) / (1 + np.exp(z))",
-        _hidden("softplus_prime"), "e^z / (1 + e^z) as written: inf / inf = nan for z > 709"),
-    Bug("softplus_prime_mirrored", "softplus_prime",
-        "out = sigmoid(z)  # e^z / (1 + e^z) = 1 / (e^-z + 1)", "out = sigmoid(-z)",
-        _both("softplus_prime"), "the derivative of softplus(-z) instead of softplus(z)"),
-    Bug("softplus_second_naive_quotient", "softplus_second",
-        "out = sigmoid(z) * sigmoid(-z)", "out = np.exp(z) / (1 + np.exp(z)) ** 2",
-        _hidden("softplus_second"), "e^z / (1 + e^z)^2: the square overflows for z > 355"),
-    Bug("softplus_second_is_first", "softplus_second",
-        "out = sigmoid(z) * sigmoid(-z)", "out = sigmoid(z)",
-        _both("softplus_second"), "returns the first derivative"),
     # ---------------------------------------------------------------- kinks
-    Bug("relu_abs", "relu",
-        "out = np.maximum(z, 0.0)", "out = np.abs(z)",
-        _both("relu"), "|z| instead of max(z, 0)"),
-    Bug("relu_prime_returns_relu", "relu_prime",
-        "out = (z > 0).astype(np.float64)", "out = np.maximum(z, 0)",
-        _both("relu_prime"), "returns ReLU itself instead of its derivative"),
-    Bug("relu_prime_one_at_zero", "relu_prime",
-        "(z > 0)", "(z >= 0)",
-        _hidden("relu_prime"), "relu_prime(0) = 1, against the notebook's convention 0"),
-    Bug("relu_prime_bool", "relu_prime",
-        ".astype(np.float64)", "",
-        _hidden("relu_prime"), "returns a boolean array instead of float64"),
     Bug("sign_plus_one_at_zero", "sign",
         "out = (z > 0).astype(np.float64) - (z < 0).astype(np.float64)",
         "out = (z >= 0).astype(np.float64) - (z < 0).astype(np.float64)",
@@ -85,27 +67,13 @@ BUGS = [
         "out = (z > 0).astype(np.float64) - (z < 0).astype(np.float64)",
         "out = np.divide(z, np.abs(z), out=np.zeros_like(z), where=z != 0)",
         _both("sign"), "z / |z|: right values, but not built from indicators"),
-    Bug("abs_prime_is_abs", "abs_prime",
-        "out = np.where(z > 0, 1.0, np.where(z < 0, -1.0, 0.0))", "out = np.abs(z)",
-        _both("abs_prime"), "returns |z| instead of its derivative"),
-    Bug("abs_prime_one_at_zero", "abs_prime",
-        "out = np.where(z > 0, 1.0, np.where(z < 0, -1.0, 0.0))", "out = np.where(z >= 0, 1.0, -1.0)",
-        _hidden("abs_prime"), "abs_prime(0) = 1, against the notebook's convention 0"),
-    Bug("grad_l2_no_factor_two", "grad_l2_squared",
-        "out = 2 * x", "out = x",
-        _both("grad_l2_squared"), "forgets the 2 of d(x^2)/dx"),
-    Bug("grad_l2_of_the_norm", "grad_l2_squared",
-        "out = 2 * x", "out = x / np.linalg.norm(x)",
-        _both("grad_l2_squared"), "the gradient of ||x||, not of ||x||^2"),
-    Bug("grad_l1_one_at_zero", "grad_l1",
-        "positive, negative = x > 0, x < 0", "positive, negative = x >= 0, x < 0",
-        _hidden("grad_l1"), "gives +1 where x_i = 0 instead of the 0 the exercise fixes"),
-    Bug("grad_l1_divides", "grad_l1",
-        "out = positive.astype(np.float64) - negative.astype(np.float64)", "out = x / np.abs(x)",
-        _hidden("grad_l1"), "x / |x|: nan and a RuntimeWarning where x_i = 0"),
-    Bug("grad_l1_is_the_norm", "grad_l1",
-        "out = positive.astype(np.float64) - negative.astype(np.float64)", "out = np.abs(x)",
-        _both("grad_l1"), "returns |x| instead of its derivative"),
+    Bug("sign_int_dtype", "sign",
+        "out = (z > 0).astype(np.float64) - (z < 0).astype(np.float64)",
+        "out = (z > 0).astype(int) - (z < 0).astype(int)",
+        _hidden("sign"), "right values as an integer array, not the float64 the exercise asks for"),
+    Bug("sign_positive_side_only", "sign",
+        "out = (z > 0).astype(np.float64) - (z < 0).astype(np.float64)", "out = (z > 0).astype(np.float64)",
+        _both("sign"), "1[z > 0] alone: the derivative of ReLU, not of |z| (forgets the negative side)"),
     # ---------------------------------------------------------------- c1: squared error on a sigmoid
     Bug("c1_forgets_sigmoid", "c1",
         "out = (sigmoid(x) - 1.0) ** 2", "out = (x - 1.0) ** 2",
@@ -126,10 +94,14 @@ BUGS = [
     Bug("c2_naive_logs", "c2",
         "out = y * softplus(-t) + (1 - y) * softplus(t)",
         "out = -(y * np.log(sigmoid(t)) + (1 - y) * np.log(1 - sigmoid(t)))",
-        _hidden("c2"), "the two logarithms as written: ln 0 = -inf (and 0 * -inf = nan) once |wx| > 37"),
+        _both("c2"), "the two logarithms as written: ln 0 = -inf (and 0 * -inf = nan) once |wx| > 37, "
+        "with RuntimeWarnings"),
     Bug("c2_labels_swapped", "c2",
         "out = y * softplus(-t) + (1 - y) * softplus(t)", "out = y * softplus(t) + (1 - y) * softplus(-t)",
         _both("c2"), "treats y = 1 as the negative class"),
+    Bug("c2_averages", "c2",
+        "out = y * softplus(-t) + (1 - y) * softplus(t)", "out = np.mean(y * softplus(-t) + (1 - y) * softplus(t))",
+        _both("c2"), "the mean over all combinations (a dataset's loss) instead of one loss per combination"),
     Bug("c2_prime_sign", "c2_prime_w",
         "out = (sigmoid(w * x) - y) * x", "out = (y - sigmoid(w * x)) * x",
         _both("c2_prime_w"), "label minus prediction: the gradient points uphill"),
@@ -152,7 +124,10 @@ BUGS = [
     Bug("relu_unit_no_gate", "relu_unit_grad",
         "active = float(b + np.dot(x, w) > 0)  # relu'(z), 0 at the kink", "active = 1.0",
         _hidden("relu_unit_grad"), "differentiates b + x . w and forgets the ReLU: an inactive unit still gets gradient"),
-    # ---------------------------------------------------------------- f, critical points
+    Bug("relu_unit_one_at_kink", "relu_unit_grad",
+        "(b + np.dot(x, w) > 0)", "(b + np.dot(x, w) >= 0)",
+        _hidden("relu_unit_grad"), "relu'(0) = 1 at the kink, against the notebook's convention 0"),
+    # ---------------------------------------------------------------- f, its gradient and Hessian, classify
     Bug("grad_f_swapped", "grad_f",
         "g = np.array([2 * x * y + y ** 2 - 6 * y, x ** 2 + 2 * x * y - 6 * x])",
         "g = np.array([x ** 2 + 2 * x * y - 6 * x, 2 * x * y + y ** 2 - 6 * y])",
@@ -167,13 +142,6 @@ BUGS = [
         "H = np.array([[2 * y, 2 * x + 2 * y - 6], [2 * x + 2 * y - 6, 2 * x]])",
         "H = np.array([[2 * x, 2 * x + 2 * y - 6], [2 * x + 2 * y - 6, 2 * y]])",
         _both("hessian_f"), "f_xx and f_yy swapped"),
-    Bug("critical_points_interior_slip", "critical_points",
-        "[2.0, 2.0]", "[3.0, 3.0]",
-        _both("critical_points"), "solves 2x + y = 6, x + 2y = 6 wrongly"),
-    Bug("critical_points_misses_one", "critical_points",
-        "points = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0], [2.0, 2.0]])",
-        "points = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])",
-        _both("critical_points"), "forgets the case where both second factors vanish"),
     Bug("classify_det_sign_slip", "classify",
         "det = H[0, 0] * H[1, 1] - H[0, 1] * H[1, 0]", "det = H[0, 0] * H[1, 1] + H[0, 1] * H[1, 0]",
         _both("classify"), "ad + bc: saddles with a large off-diagonal look like extrema"),
@@ -221,6 +189,13 @@ BUGS = [
     Bug("steps_first_coordinate_only", "steps_to_tolerance",
         "if math.hypot(w1, w2) <= tol:", "if abs(w1) <= tol:",
         _hidden("steps_to_tolerance"), "stops when the first coordinate is small, even if the second is not"),
+    Bug("steps_ignores_max_steps", "steps_to_tolerance",
+        "    for t in range(max_steps + 1):\n        if math.hypot(w1, w2) <= tol:\n            steps = t\n"
+        "            break\n        w1, w2 = r1 * w1, r2 * w2\n    else:\n"
+        "        raise ValueError(f\"not within tol = {tol} after max_steps = {max_steps} steps\")\n",
+        "    while math.hypot(w1, w2) > tol:\n        w1, w2 = r1 * w1, r2 * w2\n        steps += 1\n",
+        _hidden("steps_to_tolerance"), "loops until tol whatever max_steps says: a slow rate returns millions "
+        "instead of raising ValueError"),
     Bug("steps_sentinel_for_divergence", "steps_to_tolerance",
         "raise ValueError(f\"eta = {eta} does not converge for a = {a}, b = {b}: |rho| >= 1\")", "return -1",
         _hidden("steps_to_tolerance"), "returns -1 for a divergent rate instead of raising ValueError"),

@@ -5,9 +5,14 @@ inputs of the same kind that the notebook never shows: a visible check runs in
 the student's kernel and hands it the expected value, so the visible inputs
 themselves prove nothing (the visible points are decided here, out of the
 student's reach);
+where the notebook's visible check is about stability (sigmoid and softplus at
++-1000, c2 at saturated logits), its ``_basic`` cases include a far-tail input
+with no RuntimeWarning allowed, so that the visible check and its basic cases
+decide the same rule;
 ``test_<name>_hidden`` checks the same rule on inputs the student never saw:
-the far tails with no RuntimeWarning, the conventions at the kinks
-(relu'(0) = sign(0) = abs'(0) = 0, the l1 gradient 0 at 0), other shapes and
+the far tails with no RuntimeWarning (and, for the sigmoid, a tail value the
+naive formula gets wrong even with its warnings silenced), the conventions at
+the kinks (sign(0) = 0, relu'(0) = 0 inside the ReLU unit), other shapes and
 dtypes, broadcasting, degenerate Hessians and divergent step sizes.
 
 Expected values come from an independent route, never from the solution notebook:
@@ -18,28 +23,37 @@ Expected values come from an independent route, never from the solution notebook
   overflows or cancels;
 * every derivative from centered differences of those definitions (h = 1e-40,
   still in 400-digit decimals), so no derivative formula is typed twice;
-* the kinks from the symmetric difference quotient in exact fractions (which
-  is 0 at the kink of |x|, the notebook's convention);
+* sign from its definition, entry by entry; the ReLU unit's gradient from
+  difference quotients in exact fractions, with a step that stays on one side of
+  the kink (and, at the kink itself, the notebook's convention relu'(0) = 0);
 * Part B in exact rational arithmetic (``fractions``): the gradient and
   Hessian of the cubic f by finite differences (exact for a cubic), gradient
   descent by its closed form rho^t w0, the stable step size by bisection on the
   convergence condition, step counts by scanning the closed form;
-* the rest worked by hand (critical points, classifications).
+* the classifications worked by hand (their reference in ``REFERENCES``, for
+  the visible checks, takes the signs of the Hessian's eigenvalues instead: det H
+  is their product and the trace their sum, in exact fractions).
+
+``REFERENCES`` maps every graded function to the reference its hidden tests
+use, as a function of the same signature, so that a test can run the
+notebook's visible checks against them: visible checks and hidden
+expectations cannot drift apart.
 
 The general routines (the decimal definitions and differences, exact fractions, bisection)
 live in :mod:`autograder.reference`; what is particular to this assignment stays here.
 
-Where an answer reuses an earlier function (sigmoid inside softplus_prime, c1,
-c2, ...), the tails tested stay where a merely *naive* earlier function is
-still exact and silent (z > -709 for sigmoid, |z| < 709 for softplus), so that
-one mistake is not charged twice; each function's own stability is tested
-where its own naive formula breaks.
+Where an answer reuses an earlier function (sigmoid inside c1 and c2_prime_w,
+softplus inside c2, ...), the tails tested stay where a merely *naive* earlier
+function is still exact and silent (z > -709 for sigmoid, |z| < 709 for
+softplus), so that one mistake is not charged twice; each function's own
+stability is tested where its own naive formula breaks.
 """
 
 from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Callable
 
 import numpy as np
 
@@ -73,6 +87,7 @@ STABLE = NoWarnings()
 BASE = {"rtol": 1e-9, "atol": 1e-15}   # sigmoid
 TAIL = {"rtol": 1e-9, "atol": 1e-300}  # softplus: relative accuracy down to 1e-300
 DERIV = {"rtol": 1e-7, "atol": 1e-12}  # derivatives and losses
+RELATIVE = {"rtol": 1e-9, "atol": 0.0}  # tiny tail values, where an absolute tolerance would accept 0
 
 
 def _numbers(expected, rtol=1e-9, atol=1e-12, what="number"):
@@ -108,9 +123,11 @@ SIGMOID_Z = np.array([-1e4, -1000.0, -745.0, -50.0, -5.0, -0.5, 0.0, 0.5, 5.0, 5
 SOFTPLUS_Z = np.array([-1e4, -1000.0, -745.0, -200.0, -40.0, -1.0, 0.0, 1.0, 40.0, 200.0, 1000.0, 1e4])
 # sigma'(z): its own naive quotient e^-z / (1 + e^-z)^2 overflows below -355 (or above +355 for e^z)
 SIGMOID_PRIME_Z = np.array([-500.0, -30.0, -2.0, -0.1, 0.0, 0.1, 2.0, 30.0, 500.0, 1e4])
-# softplus': its naive quotient e^z / (1 + e^z) is inf / inf above 709
-SOFTPLUS_PRIME_Z = np.array([-700.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0, 1e4])
-SOFTPLUS_SECOND_Z = np.array([-700.0, -500.0, -30.0, -1.0, 0.0, 1.0, 30.0, 500.0, 700.0])
+# the left tail, where sigma'(z) ~ e^z is tiny but a normal float64: the naive quotient gives e^-z / inf = 0
+SIGMOID_PRIME_TAIL_Z = np.array([-700.0, -400.0, -360.0])
+# sigma(z) ~ e^z is a subnormal float64 here (e^-722 ~ 2.6e-314, still 10 digits): the naive 1 / (1 + e^-z)
+# overflows to 1 / inf = 0, wrong by value even with its RuntimeWarning silenced
+SIGMOID_SUBNORMAL_Z = np.array([-722.0, -716.0, -711.0])
 C1_X = np.array([-700.0, -30.0, -3.0, -0.70, -0.68, 0.0, 0.7, 3.0, 30.0, 1e4])  # c1'' changes sign at -ln 2
 
 wide = rng.normal(0, 10, size=(3, 4))
@@ -119,36 +136,11 @@ grid = rng.normal(0, 4, size=(2, 3))
 small_ints = np.array([[-3], [0], [2]])
 
 
-def _kink_slope(v):
-    """Symmetric difference quotient of |.| at v, exact: sign(v), and 0 at the kink."""
-    v = exact(v)
-    return float(derivative(abs, abs(v) / 2 if v else Fraction(1))(v))
-
-
-def _square_slope(v):
-    """Symmetric difference quotient of v^2, exact for a quadratic."""
-    return float(derivative(lambda t: t * t, Fraction(1, 3))(exact(v)))
-
-
-def _relu(v):
-    return max(float(v), 0.0)
-
-
-def _relu_slope(v):
-    """1 on the right of the kink, 0 on the left and (by the notebook's convention) at it."""
-    return 1.0 if v > 0 else 0.0
-
-
 def _sign(v):
     return 1.0 if v > 0 else -1.0 if v < 0 else 0.0
 
 
-with_zeros = rng.integers(-2, 3, size=(3, 4)).astype(np.float64)  # about a third are 0
-signs_3d = rng.integers(-2, 3, size=(2, 3, 2)).astype(np.float64)
-vec5 = rng.normal(size=5)
-tensor = rng.normal(size=(2, 3, 2))
-basic_l2 = np.random.default_rng(11).normal(size=(2, 5))  # for the basics: not the notebook's examples
-basic_l1 = np.random.default_rng(12).normal(size=(4, 2))
+signs_3d = rng.integers(-2, 3, size=(2, 3, 2)).astype(np.float64)  # about a third are 0
 
 # ------------------------------------------------------------------ c2 inputs
 
@@ -182,16 +174,26 @@ def _c2_cases(fn_name, g):
 
 
 def _unit_grad(b, w, x):
-    """(df/db, df/dw) of relu(b + x . w) by centered differences (exact away from the kink)."""
-    h = 1e-3  # every case has |b + x . w| > 1, so b +- h stays on one side of the kink
+    """(df/db, df/dw) of f(b, w) = relu(b + x . w): symmetric difference quotients in exact fractions.
+
+    b: number; w, x: sequences of d numbers. Returns (float, float64 (d,)).
+    The step h is small enough that b +- h and w_i +- h stay on one side of the kink, where f is
+    linear, so each quotient is the exact slope; at the kink (b + x . w = 0 exactly) the
+    notebook's convention relu'(0) = 0 makes both 0.
+    """
+    b, w, x = exact(b), [exact(v) for v in w], [exact(v) for v in x]
 
     def unit(b_, w_):
-        return max(b_ + sum(xi * wi for xi, wi in zip(x, w_)), 0.0)
+        return max(b_ + sum(xi * wi for xi, wi in zip(x, w_)), Fraction(0))
 
+    z = b + sum(xi * wi for xi, wi in zip(x, w))
+    if z == 0:
+        return 0.0, np.zeros(len(w))
+    h = abs(z) / (2 * (1 + sum(abs(v) for v in x)))
     db = (unit(b + h, w) - unit(b - h, w)) / (2 * h)
     dw = [(unit(b, [*w[:i], w[i] + h, *w[i + 1:]]) - unit(b, [*w[:i], w[i] - h, *w[i + 1:]])) / (2 * h)
           for i in range(len(w))]
-    return db, np.array(dw)
+    return float(db), np.array([float(v) for v in dw])
 
 
 def _unit_case(b, w, x, about):
@@ -231,16 +233,19 @@ def _hessian_f(p):
 CRITICAL = [(0.0, 0.0), (6.0, 0.0), (0.0, 6.0), (2.0, 2.0)]  # worked by hand: y(2x+y-6) = x(x+2y-6) = 0
 
 
-def _same_points(value):
-    points = np.asarray(value, dtype=np.float64)
-    if points.shape != (4, 2):
-        return False
-    got = np.array(sorted(map(tuple, points.tolist())))
-    return bool(np.allclose(got, sorted(CRITICAL), atol=1e-9))
+def _classified(point, H=None):
+    """The second-derivative test by the signs of H's eigenvalues, in exact fractions.
 
-
-def _all_critical(value):
-    return all(np.allclose(_grad_f(p), 0.0, atol=1e-9) for p in np.asarray(value, dtype=np.float64))
+    For a symmetric 2x2 H the eigenvalues multiply to det H and add up to the trace, so both are
+    positive (a minimum) when det H > 0 and the trace is > 0, both negative (a maximum) when det H > 0
+    and the trace is < 0, and of opposite signs (a saddle) when det H < 0; det H = 0 is inconclusive.
+    """
+    H = _hessian_f(point) if H is None else np.asarray(H, dtype=np.float64)
+    (a, b), (c, d) = [[exact(v) for v in row] for row in H.tolist()]
+    det, trace = a * d - b * c, a + d
+    if det == 0:
+        raise ValueError("det H = 0: the second-derivative test is inconclusive")
+    return "saddle" if det < 0 else "minimum" if trace > 0 else "maximum"
 
 
 POINTS = [(-1.5, 3.25), (10.0, -7.0), (0.1, 0.2), *rng.uniform(-5, 5, size=(2, 2)).round(6).tolist()]
@@ -266,13 +271,19 @@ def _sup_stable_eta(a, b):
     return supremum(lambda eta: all(abs(1 - eta * c) < 1 for c in (a, b)))
 
 
-def _steps(a, b, eta, w0, tol):
-    """Scan the closed form ||(rho1^t w1, rho2^t w2)|| <= tol; only for convergent rates."""
+def _steps(a, b, eta, w0, tol, max_steps=100_000):
+    """Scan the closed form ||(rho1^t w1, rho2^t w2)|| <= tol for the first t, up to max_steps.
+
+    ValueError, as the notebook asks, when a rate has |rho| >= 1 (decided in exact fractions) or
+    when more than max_steps steps are needed.
+    """
+    if any(abs(1 - exact(eta) * exact(c)) >= 1 for c in (a, b)):
+        raise ValueError(f"eta = {eta} does not converge")
     r1, r2 = 1 - eta * a, 1 - eta * b
-    t = 0
-    while math.sqrt((w0[0] * r1 ** t) ** 2 + (w0[1] * r2 ** t) ** 2) > tol:
-        t += 1
-    return t
+    for t in range(max_steps + 1):
+        if math.sqrt((w0[0] * r1 ** t) ** 2 + (w0[1] * r2 ** t) ** 2) <= tol:
+            return t
+    raise ValueError(f"more than max_steps = {max_steps} steps")
 
 
 def _steps_case(a, b, eta, w0, tol, about):
@@ -292,11 +303,14 @@ TESTS = {
     "test_sigmoid_basic": HiddenTest([
         _values("sigmoid", sigmoid, 1.5, "a number", tol=BASE, stable=False),
         _values("sigmoid", sigmoid, np.array([-3.0, -0.5, 1.0, 4.0]), "4 moderate values", tol=BASE, stable=False),
-        _values("sigmoid", sigmoid, np.array([-800.0, 600.0]), "one value far in each tail", tol=BASE, stable=False),
+        _values("sigmoid", sigmoid, np.array([-800.0, 600.0]), "one value far in each tail, no RuntimeWarning",
+                tol=BASE),
         _values("sigmoid", sigmoid, np.linspace(-2, 3, 6).reshape(3, 2), "a 3x2 array", tol=BASE, stable=False),
     ]),
     "test_sigmoid_hidden": HiddenTest([
         _values("sigmoid", sigmoid, SIGMOID_Z, "z from -1e4 to 1e4", tol=BASE),
+        _values("sigmoid", sigmoid, SIGMOID_SUBNORMAL_Z, "z just below -709, where sigmoid(z) is tiny but not 0",
+                tol=RELATIVE),
         _values("sigmoid", sigmoid, wide, "a 3x4 array", tol=BASE),
         _values("sigmoid", sigmoid, far, "a 2x1x3 array with |z| up to 800", tol=BASE),
         _values("sigmoid", sigmoid, small_ints, "an integer array", tol=BASE, kind="f"),
@@ -309,6 +323,8 @@ TESTS = {
     ]),
     "test_sigmoid_prime_hidden": HiddenTest([
         _values("sigmoid_prime", derivative(sigmoid), SIGMOID_PRIME_Z, "z from -500 to 1e4"),
+        _values("sigmoid_prime", derivative(sigmoid), SIGMOID_PRIME_TAIL_Z,
+                "z far in the left tail, where sigmoid_prime(z) is tiny but not 0", tol=RELATIVE),
         _values("sigmoid_prime", derivative(sigmoid), grid, "a 2x3 array"),
         _values("sigmoid_prime", derivative(sigmoid), small_ints, "an integer array", kind="f"),
         _values("sigmoid_prime", derivative(sigmoid), 1.5, "a Python float"),
@@ -318,65 +334,13 @@ TESTS = {
         _values("softplus", softplus, np.array([-2.0, 0.5, 4.0]), "3 values", stable=False),
         _values("softplus", softplus, 1.5, "a number", stable=False),
         _values("softplus", softplus, np.linspace(-3, 3, 6).reshape(2, 3), "a 2x3 array", stable=False),
+        _values("softplus", softplus, np.array([-900.0, 800.0]), "one value far in each tail, no RuntimeWarning"),
     ]),
     "test_softplus_hidden": HiddenTest([
         _values("softplus", softplus, SOFTPLUS_Z, "z from -1e4 to 1e4 (relative accuracy in the tails)", tol=TAIL),
         _values("softplus", softplus, wide * 2, "a 3x4 array", tol=TAIL),
         _values("softplus", softplus, small_ints, "an integer array", tol=TAIL, kind="f"),
         _values("softplus", softplus, 2.5, "a Python float", tol=TAIL),
-    ]),
-    # ---------------------------------------------------------------- softplus_prime
-    "test_softplus_prime_basic": HiddenTest([
-        _values("softplus_prime", derivative(softplus), np.array([-2.0, 0.5, 1.5]), "3 values", stable=False),
-        _values("softplus_prime", derivative(softplus), np.linspace(-3, 3, 7), "7 points in [-3, 3]", stable=False),
-    ]),
-    "test_softplus_prime_hidden": HiddenTest([
-        _values("softplus_prime", derivative(softplus), SOFTPLUS_PRIME_Z, "z from -700 to 1e4"),
-        _values("softplus_prime", derivative(softplus), grid, "a 2x3 array"),
-        _values("softplus_prime", derivative(softplus), small_ints, "an integer array", kind="f"),
-    ]),
-    # ---------------------------------------------------------------- softplus_second
-    "test_softplus_second_basic": HiddenTest([
-        _values("softplus_second", second_derivative(softplus), np.array([-1.5, 0.5, 2.0]), "3 values", stable=False),
-        _values("softplus_second", second_derivative(softplus), np.linspace(-3, 3, 7), "7 points in [-3, 3]",
-                stable=False),
-    ]),
-    "test_softplus_second_hidden": HiddenTest([
-        _values("softplus_second", second_derivative(softplus), SOFTPLUS_SECOND_Z, "z from -700 to 700"),
-        _values("softplus_second", second_derivative(softplus), grid, "a 2x3 array"),
-        _values("softplus_second", second_derivative(softplus), small_ints, "an integer array", kind="f"),
-    ]),
-    # ---------------------------------------------------------------- relu
-    "test_relu_basic": HiddenTest([
-        Case("relu", (np.array([-1.5, 2.0, -0.25, 4.0]),), expect=Close(entrywise(_relu, [-1.5, 2.0, -0.25, 4.0])),
-             about="4 values of both signs"),
-        Case("relu", (np.array([[3, -2], [-5, 1]]),), expect=Close(entrywise(_relu, [[3, -2], [-5, 1]])),
-             about="a 2x2 integer array"),
-    ]),
-    "test_relu_hidden": HiddenTest([
-        Case("relu", (wide,), expect=Close(entrywise(_relu, wide), dtype_kind="f"), about="a 3x4 array"),
-        Case("relu", (np.array([-1e4, -0.0, 0.0, 1e-300, 1e4]),),
-             expect=Close([0.0, 0.0, 0.0, 1e-300, 1e4], atol=0) & STABLE,
-             about="huge values of both signs, both zeros and a tiny positive value"),
-        Case("relu", (small_ints,), expect=Close(entrywise(_relu, small_ints), dtype_kind="f"),
-             about="an integer array"),
-        Case("relu", (-2.5,), expect=_numbers(0.0), about="a Python float"),
-    ]),
-    # ---------------------------------------------------------------- relu_prime
-    "test_relu_prime_basic": HiddenTest([
-        Case("relu_prime", (np.array([-1.0, 2.5]),), expect=Close(entrywise(_relu_slope, [-1.0, 2.5])),
-             about="2 values"),
-        Case("relu_prime", (np.array([-3.5, -0.25, 0.75, 4.0]),),
-             expect=Close(entrywise(_relu_slope, [-3.5, -0.25, 0.75, 4.0])), about="4 values away from the kink"),
-    ]),
-    "test_relu_prime_hidden": HiddenTest([
-        Case("relu_prime", (np.array([-5.0, -1e-12, -0.0, 0.0, 1e-12, 5.0]),),
-             expect=Close([0.0, 0.0, 0.0, 0.0, 1.0, 1.0], dtype_kind="f"),
-             about="around the kink: relu_prime(0) must be 0"),
-        Case("relu_prime", (with_zeros,), expect=Close(entrywise(_relu_slope, with_zeros), dtype_kind="f"),
-             about="a 3x4 array with zeros"),
-        Case("relu_prime", (np.array([0, 2, -2]),), expect=Close([0.0, 1.0, 0.0], dtype_kind="f"),
-             about="an integer array (the result is float64)"),
     ]),
     # ---------------------------------------------------------------- sign
     "test_sign_basic": HiddenTest([
@@ -392,52 +356,6 @@ TESTS = {
              about="a 2x3x2 array with zeros"),
         Case("sign", (0.0,), expect=_numbers(0.0), about="the number 0"),
     ], banned=SIGN_RULE),
-    # ---------------------------------------------------------------- abs_prime
-    "test_abs_prime_basic": HiddenTest([
-        Case("abs_prime", (np.array([-2.0, 0.5]),), expect=Close(entrywise(_kink_slope, [-2.0, 0.5])),
-             about="2 values"),
-        Case("abs_prime", (np.array([-1.5, -0.25, 0.75, 3.0]),),
-             expect=Close(entrywise(_kink_slope, [-1.5, -0.25, 0.75, 3.0])), about="4 values away from the kink"),
-    ]),
-    "test_abs_prime_hidden": HiddenTest([
-        Case("abs_prime", (np.array([-4.0, -1e-9, 0.0, 1e-9, 4.0]),),
-             expect=Close(entrywise(_kink_slope, [-4.0, -1e-9, 0.0, 1e-9, 4.0]), dtype_kind="f") & STABLE,
-             about="around the kink: abs_prime(0) must be 0"),
-        Case("abs_prime", (with_zeros,), expect=Close(entrywise(_kink_slope, with_zeros)) & STABLE,
-             about="a 3x4 array with zeros"),
-        Case("abs_prime", (np.array([3, 0, -1]),), expect=Close([1.0, 0.0, -1.0], dtype_kind="f"),
-             about="an integer array"),
-    ]),
-    # ---------------------------------------------------------------- grad_l2_squared
-    "test_grad_l2_squared_basic": HiddenTest([
-        Case("grad_l2_squared", (np.array([0.5, -1.5, 3.0]),), expect=Close(entrywise(_square_slope, [0.5, -1.5, 3.0])),
-             about="a vector of 3"),
-        Case("grad_l2_squared", (basic_l2,), expect=Close(entrywise(_square_slope, basic_l2)), about="a 2x5 array"),
-    ]),
-    "test_grad_l2_squared_hidden": HiddenTest([
-        Case("grad_l2_squared", (vec5,), expect=Close(entrywise(_square_slope, vec5)), about="a vector of 5"),
-        Case("grad_l2_squared", (tensor,), expect=Close(entrywise(_square_slope, tensor)),
-             about="a 2x3x2 array (the gradient has x's shape)"),
-        Case("grad_l2_squared", (np.array([1, -2, 0]),), expect=Close([2.0, -4.0, 0.0], dtype_kind="f"),
-             about="an integer array"),
-        Case("grad_l2_squared", (np.array(3.0),), expect=_numbers(6.0), about="a single number"),
-    ]),
-    # ---------------------------------------------------------------- grad_l1
-    "test_grad_l1_basic": HiddenTest([
-        Case("grad_l1", (np.array([-0.5, 2.0, -3.5]),), expect=Close(entrywise(_kink_slope, [-0.5, 2.0, -3.5])),
-             about="a vector of 3"),
-        Case("grad_l1", (basic_l1,), expect=Close(entrywise(_kink_slope, basic_l1)), about="a 4x2 array"),
-    ]),
-    "test_grad_l1_hidden": HiddenTest([
-        Case("grad_l1", (np.array([0.0, -3.0, 2.5, 0.0, -1e-8]),),
-             expect=Close(entrywise(_kink_slope, [0.0, -3.0, 2.5, 0.0, -1e-8]), dtype_kind="f") & STABLE,
-             about="a vector with zeros: their component must be 0"),
-        Case("grad_l1", (with_zeros.T,), expect=Close(entrywise(_kink_slope, with_zeros.T)) & STABLE,
-             about="a 4x3 array with zeros"),
-        Case("grad_l1", (np.zeros(3),), expect=Close(np.zeros(3)) & STABLE, about="the zero vector"),
-        Case("grad_l1", (np.array([-2, 0, 5]),), expect=Close([-1.0, 0.0, 1.0], dtype_kind="f"),
-             about="an integer array"),
-    ]),
     # ---------------------------------------------------------------- c1 = (sigmoid(x) - 1)^2
     "test_c1_basic": HiddenTest([
         _values("c1", _c1, np.array([-1.5, 0.5, 3.0]), "3 values", stable=False),
@@ -474,6 +392,9 @@ TESTS = {
         Case("c2", (np.full((2, 1), 0.5), np.array([1.0, -1.0, 2.0]), np.array([1.0, 0.0, 1.0])),
              expect=Close(in_decimals(_c2, np.full((2, 1), 0.5), [1.0, -1.0, 2.0], [1.0, 0.0, 1.0])),
              about="w of shape (2, 1), x and y of shape (3,)"),
+        Case("c2", (-30.0, -2.0, np.array([0.0, 1.0])),
+             expect=Close(in_decimals(_c2, -30.0, -2.0, [0.0, 1.0]), **DERIV) & STABLE,
+             about="a saturated logit w x = 60 with both labels, no RuntimeWarning"),
     ]),
     "test_c2_hidden": HiddenTest(_c2_cases("c2", _c2)),
     "test_c2_prime_w_basic": HiddenTest([
@@ -504,6 +425,7 @@ TESTS = {
         _unit_case(-1.0, [0.5, -1.0, 2.0], [-1.0, 1.0, 0.2], "an inactive unit (b + x . w < 0), d = 3"),
         _unit_case(0.5, [1.0, 1.0], [-1.0, -1.0], "an inactive unit with b > 0"),
         _unit_case(0.0, [-2.0], [-1.5], "d = 1"),
+        _unit_case(-1.0, [0.5, 0.25], [1.0, 2.0], "at the kink, b + x . w = 0 exactly: relu'(0) = 0"),
         _unit_case(10.0, rng.normal(size=5).tolist(), [0.0, 1.0, -2.0, 0.0, 0.5], "an active unit, d = 5, some x = 0"),
     ]),
     # ---------------------------------------------------------------- f, its gradient and Hessian
@@ -528,15 +450,6 @@ TESTS = {
                about=f"critical point {i} of f") for i, p in enumerate(CRITICAL, 1)],
         *[Case("hessian_f", (np.array(p),), expect=Close(_hessian_f(p), rtol=1e-9, atol=1e-9),
                about=f"test point {i} of {len(POINTS)}") for i, p in enumerate(POINTS, 1)],
-    ]),
-    "test_critical_points_basic": HiddenTest([
-        Case("critical_points", expect=Satisfies(_same_points, "these are not four different critical points of f"),
-             about="the four points"),
-    ]),
-    "test_critical_points_hidden": HiddenTest([
-        Case("critical_points", expect=Satisfies(_all_critical, "a returned point has a non-zero gradient")
-             & Satisfies(_same_points, "not exactly the four critical points of f, one per row (any order)"),
-             about="the four points, checked against the exact gradient"),
     ]),
     # ---------------------------------------------------------------- classify
     "test_classify_basic": HiddenTest([
@@ -626,4 +539,31 @@ TESTS = {
         _no_steps_case(1.0, 1.0, 1e-6, (1.0, 0.0), 1e-3, "needs about 7 million steps, max_steps=1000",
                        max_steps=1000),
     ]),
+}
+
+
+# ------------------------------------------------------------------ the references, one per graded function
+# Each is the route the hidden tests above take to their expected values, as a function of the graded
+# function's signature, so that the notebook's visible checks can be run against it (they must pass).
+# Every graded function of the notebook has one: no expectation is only a property.
+
+REFERENCES: dict[str, Callable] = {
+    "sigmoid": lambda z: in_decimals(sigmoid, z),
+    "sigmoid_prime": lambda z: in_decimals(derivative(sigmoid), z),
+    "softplus": lambda z: in_decimals(softplus, z),
+    "sign": lambda z: entrywise(_sign, z),
+    "c1": lambda x: in_decimals(_c1, x),
+    "c1_prime": lambda x: in_decimals(derivative(_c1), x),
+    "c1_second": lambda x: in_decimals(second_derivative(_c1), x),
+    "c2": lambda w, x, y: in_decimals(_c2, w, x, y),
+    "c2_prime_w": lambda w, x, y: in_decimals(_c2_dw, w, x, y),
+    "c2_second_w": lambda w, x, y: in_decimals(_c2_dww, w, x, y),
+    "relu_unit_grad": lambda b, w, x: _unit_grad(b, list(np.ravel(w)), list(np.ravel(x))),
+    "grad_f": lambda p: _grad_f(p),
+    "hessian_f": lambda p: _hessian_f(p),
+    "classify": _classified,
+    "gd_quadratic": _trajectory,
+    "contraction_factors": _one_step_ratio,
+    "max_stable_eta": _sup_stable_eta,
+    "steps_to_tolerance": _steps,
 }
