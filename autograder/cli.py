@@ -5,11 +5,12 @@ directory with the hardened configuration of nbgrader_config.py:
 
     release   solutions/ -> notebooks/ (+ dist/<assignment>.zip for students)
     collect   copy handed-in notebooks into submitted/<student>/<assignment>/
-    grade     autograde submitted/ -> autograded/ (sandboxed, hidden tests)
+    grade     autograde submitted/ -> autograded/ (sandboxed, hidden tests; in parallel on Dask)
     feedback  autograded/ -> feedback/ (HTML, hidden tests removed)
-    export    the gradebook -> reports/grades.csv
+    export    the gradebook -> reports/grades-<format>.csv (nbgrader, Moodle or Canvas)
     report    the grade table with the reason for every lost point
     demo      all of the above on sample submissions built from the bug bank
+    selftest  an assignment's hidden tests on the solution, the release and each bug, in seconds
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import time
 import zipfile
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 
 from .collect import Outcome, collect_handins, format_report
+from .export import FORMATS, export_grades, ungraded_written
 from .course import KIT_ROOT, Course
+from .gradebook_sync import fully_autograded
+from .parallel import Summary, grade_parallel
 from .report import format_table, grade_rows, write_report
+from .selftest import selftest
 from .submissions import write_samples
 
 
@@ -52,61 +57,54 @@ def _bundle(course: Course, aid: str) -> Path:
     return out
 
 
-def collect(course: Course, aid: str, folder: Path) -> list[Outcome]:
+def collect(course: Course, aid: str, folder: Path, roster: Path | None = None) -> list[Outcome]:
     """Collect ``folder/<student>/`` and ``folder/<student>.zip`` into submitted/ (see autograder/collect.py).
 
     Prints what was collected, flagged (instructor material) or refused, with the reason for each.
     """
     try:
-        outcomes = collect_handins(course, aid, folder)
+        outcomes = collect_handins(course, aid, folder, roster=roster)
     except ValueError as exc:  # an unknown assignment or a missing folder: nothing was collected
         raise SystemExit(f"collect: {exc}") from None
     print(format_report(outcomes))
     return outcomes
 
 
-def grade(course: Course, aid: str, force: bool) -> None:
-    """Autograde every submission of ``aid``; one student's failure never stops the others.
+def grade(course: Course, aid: str, force: bool, workers: int | None = None,
+          scheduler: str | None = None) -> Summary:
+    """Autograde every submission of ``aid`` in parallel on Dask (autograder/parallel.py).
 
-    Without --force, nbgrader skips students that have an autograded folder.
-    A run that was killed midway leaves one such folder without saved grades:
-    it is removed first, so this run grades that student again.
+    One student's failure never stops the others. Without --force, students
+    that have an autograded folder are skipped, as nbgrader skips them; a run
+    that was killed midway leaves one such folder without saved grades: it is
+    removed first, so this run grades that student again.
+    workers: LocalCluster size (default: one per core); scheduler: a running Dask cluster's address.
     """
     for student in unfinished(course, aid):
         print(f"regrading {student}: the last grading run stopped before saving their grades")
         shutil.rmtree(course.root / "autograded" / student / aid)
-    args = ["autograde", aid, "--create"] + (["--force"] if force else [])
-    done = course.nbgrader(*args, check=False)
-    for line in done.stderr.splitlines():
-        if "[autograder]" in line or "SANDBOX" in line or "ERROR" in line:
-            print(line)
-    if done.returncode != 0:
-        print(f"nbgrader autograde reported errors (exit {done.returncode}); see the lines above")
+    return grade_parallel(course, aid, force=force, workers=workers, scheduler=scheduler)
 
 
 def unfinished(course: Course, aid: str) -> list[str]:
     """Students with an autograded folder for ``aid`` but no complete grades in the gradebook."""
     folders = sorted(p.parent.name for p in (course.root / "autograded").glob(f"*/{aid}"))
     with Gradebook(course.db_url, course.course_id) as gb:
-        return [student for student in folders if not _graded(gb, course, aid, student)]
-
-
-def _graded(gb: Gradebook, course: Course, aid: str, student: str) -> bool:
-    try:
-        notebooks = [gb.find_submission_notebook(nb, aid, student) for nb in course.notebooks(aid)]
-    except MissingEntry:
-        return False
-    return all(g.auto_score is not None for nb in notebooks for g in nb.grades if g.cell_type == "code")
+        return [student for student in folders if not fully_autograded(gb, aid, student, course.notebooks(aid))]
 
 
 def feedback(course: Course, aid: str) -> None:
     course.nbgrader("generate_feedback", aid, "--force")
 
 
-def export(course: Course) -> Path:
-    out = course.root / "reports" / "grades.csv"
-    out.parent.mkdir(exist_ok=True)
-    course.nbgrader("export", f"--to={out}")
+def export(course: Course, fmt: str = "nbgrader") -> Path:
+    """reports/grades-<fmt>.csv (autograder/export.py); warns about written answers not graded yet."""
+    try:
+        out = export_grades(course, fmt)
+    except ValueError as exc:
+        raise SystemExit(f"export: {exc}") from None
+    for line in ungraded_written(course):
+        print(f"warning: {line}")
     return out
 
 
@@ -141,17 +139,30 @@ def main(argv: list[str] | None = None) -> int:
                        ("demo", "release, grade the sample submissions, feedback, report")]:
         p = sub.add_parser(name, help=text)
         p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    p = sub.add_parser("collect", help="import the notebooks of FOLDER/<student>/ or FOLDER/<student>.zip; "
-                                       "links, unsafe names and instructor material are refused")
+    p = sub.add_parser("collect", help="import hand-ins: <student>/ folders, <student>.zip, team repositories, "
+                                       "a Moodle or Canvas download (zip or extracted); links, unsafe names "
+                                       "and instructor material are refused")
     p.add_argument("assignment")
-    p.add_argument("folder", type=Path)
+    p.add_argument("folder", type=Path, metavar="folder-or-zip")
+    p.add_argument("--roster", type=Path, metavar="CSV", help="maps LMS names and ids to students and teams: "
+                   "student_id,first_name,last_name,email,moodle_id,canvas_id,team (see autograder/lms.py)")
     p = sub.add_parser("grade", help="autograde the submissions of an assignment")
     p.add_argument("assignment")
     p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    p.add_argument("--workers", type=int, metavar="N", help="Dask worker processes of the local cluster "
+                                                            "(default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="grade on a running Dask cluster instead, "
+                                                          "e.g. tcp://10.0.0.5:8786 (see the README)")
     for name, text in [("feedback", "write HTML feedback without hidden tests"),
                        ("report", "print and write the grade table")]:
         sub.add_parser(name, help=text).add_argument("assignment")
-    sub.add_parser("export", help="write reports/grades.csv")
+    p = sub.add_parser("export", help="write reports/grades-<format>.csv")
+    p.add_argument("--format", choices=FORMATS, default="nbgrader",
+                   help="nbgrader's own CSV, or Moodle's or Canvas's grade import (default: nbgrader)")
+    p = sub.add_parser("selftest", help="run the solution, the untouched release and every bug of the bank "
+                                        "through the hidden tests in this process (for authoring, in seconds)")
+    p.add_argument("assignment")
+    p.add_argument("-v", "--verbose", action="store_true", help="print the reason for every cell a bug loses")
     args = parser.parse_args(argv)
 
     course = Course(args.root.resolve())
@@ -161,13 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "demo":
         demo(course, ids)
     elif args.command == "collect":
-        collect(course, args.assignment, args.folder)
+        collect(course, args.assignment, args.folder, args.roster)
     elif args.command == "grade":
-        grade(course, args.assignment, args.force)
+        grade(course, args.assignment, args.force, workers=args.workers, scheduler=args.scheduler)
     elif args.command == "feedback":
         feedback(course, args.assignment)
     elif args.command == "export":
-        print(export(course))
+        print(export(course, args.format))
     elif args.command == "report":
         report(course, args.assignment)
+    elif args.command == "selftest":
+        return 0 if selftest(course, args.assignment, verbose=args.verbose) else 1
     return 0

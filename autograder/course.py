@@ -12,15 +12,20 @@ instructor's gradebook.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from traitlets.config.loader import PyFileConfigLoader
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FILES = ("helpers.py",)  # linked into every released assignment folder
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,17 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook nbgrader uses: ``c.CourseDirectory.db_url`` of the course's nbgrader_config.py
+        (a server database, say), else the course's gradebook.db."""
+        default = f"sqlite:///{self.root / 'gradebook.db'}"
+        if not (self.root / "nbgrader_config.py").is_file():
+            return default
+        saved = list(sys.path)  # the course's configuration puts its folder on sys.path
+        try:
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        finally:
+            sys.path[:] = saved
+        return config.CourseDirectory.get("db_url") or default
 
     def assignments(self) -> list[str]:
         """Assignment ids: the folders of solutions/ that hold notebooks."""
@@ -61,7 +76,8 @@ class Course:
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env["PYTHONPATH"] = str(KIT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={self.root}"]
-        done = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=_die_with_parent)
         if check and done.returncode != 0:
             raise RuntimeError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
         return done
@@ -81,6 +97,12 @@ class Course:
             shutil.copytree(KIT_ROOT / "solutions" / assignment, course.source / assignment, symlinks=True)
             course.nbgrader("generate_assignment", assignment, "--force")
         return course
+
+
+def _die_with_parent() -> None:
+    """In the child, before nbgrader starts: SIGKILL it when the process that started it dies
+    (a Dask worker killed mid-batch leaves no nbgrader grading on)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def link_shared_files(assignment: str, student: str, notebooks: list[str]) -> None:

@@ -34,7 +34,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 
 from . import assignments
 from .cgroups import Cgroup
@@ -71,6 +71,9 @@ class SandboxedExecute(Execute):
     disk_limit_mb = Integer(512, help="Everything the submission may write, MiB.").tag(config=True)
     max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
     max_notebook_output_bytes = Integer(5_000_000, help="Output kept per notebook.").tag(config=True)
+    hidden_paths = List(Unicode(), help="More folders kept absent from the jail wherever they lie (the "
+                                        "parallel grader names the real course, graded from a private "
+                                        "copy).").tag(config=True)
     sandbox = Bool(True, help="Run the kernel in bubblewrap. Turn off only to measure its cost "
                               "(benchmarks/grading_overhead.py); every notebook then logs a warning.").tag(config=True)
 
@@ -137,7 +140,7 @@ class SandboxedExecute(Execute):
         """Folders that hold answers or other students' work, kept absent from the jail."""
         coursedir = CourseDirectory(parent=self)
         exchange = self.config.get("Exchange", {}).get("root")
-        roots = {Path(coursedir.root).resolve(), KIT_ROOT, DEFAULT_EXCHANGE}
+        roots = {Path(coursedir.root).resolve(), KIT_ROOT, DEFAULT_EXCHANGE, *map(Path, self.hidden_paths)}
         if isinstance(exchange, str):
             roots.add(Path(exchange).resolve())
         return tuple(sorted(roots))

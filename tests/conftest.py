@@ -3,7 +3,8 @@
 Grading is the slow part (one sandboxed kernel per notebook), so each
 assignment is graded once per test session: the solution, the untouched
 release, the replay attack (tests/replay.py) and the whole bug bank, all in
-one ``nbgrader autograde`` run.
+one run of the parallel grader (autograder/parallel.py: nbgrader autograde per
+student on a LocalCluster of GRADING_WORKERS Dask workers).
 Bugs that touch different answer cells and lose different test cells are
 packed several to a submission; the bug-bank test checks that every other
 cell kept full marks, which would expose any cross-talk.
@@ -25,12 +26,14 @@ from nbgrader.api import Gradebook  # noqa: E402
 
 from autograder import assignments  # noqa: E402
 from autograder.course import Course  # noqa: E402
+from autograder.parallel import grade_parallel  # noqa: E402
 from autograder.submissions import (apply_bugs, fill_release, solution_answers, write_samples,  # noqa: E402
                                     write_submission)
 from replay import replay_notebook  # noqa: E402
 
 ASSIGNMENTS = Course(ROOT).assignments()
 REPLAY = "replay"  # the student who replays what the visible checks expected
+GRADING_WORKERS = 2  # one per core of the 2-core machine the suite is timed on
 
 
 @dataclass
@@ -89,7 +92,9 @@ def grade_scratch(tmp: Path, aid: str) -> Graded:
             answers = solution_answers(course, aid, nb)
             notebooks[nb] = fill_release(course, aid, nb, apply_bugs(answers, [b for b in bugs if b.cell in answers]))
         write_submission(course, student, aid, notebooks)
-    course.nbgrader("autograde", aid, "--create")
+    summary = grade_parallel(course, aid, workers=GRADING_WORKERS)
+    if summary.failed:
+        raise RuntimeError(f"grading {aid} failed for {summary.failed}; see the captured output")
     return Graded(course, aid, rounds)
 
 

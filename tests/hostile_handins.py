@@ -21,7 +21,8 @@ from typing import Callable
 
 import nbformat
 
-from autograder.collect import COLLECTED, FLAGGED, MAX_DEPTH, MAX_ENTRIES, REFUSED, Outcome, collect_handins
+from autograder.collect import (COLLECTED, FLAGGED, MAX_DEPTH, MAX_ENTRIES, REFUSED, UNMAPPED, Outcome,
+                                collect_handins)
 from autograder.course import KIT_ROOT, Course
 from autograder.submissions import fill_release, solution_answers
 
@@ -46,7 +47,7 @@ class Context:
 class HandIn:
     """name: the entry in hand-ins/. what: the trick (or the honest shape).
     build(entry, ctx): creates the entry (a path in hand-ins/, named ``name``).
-    outcome: COLLECTED, REFUSED or FLAGGED. reason: text the reported reason must contain.
+    outcome: COLLECTED, REFUSED, FLAGGED or UNMAPPED. reason: text the reported reason must contain.
     files: what must land in submitted/<student>/01_numpy/ (collected) or flagged/ (flagged)."""
 
     name: str
@@ -172,6 +173,9 @@ CATALOGUE = [
            COLLECTED, files=(NOTEBOOK,)),
     HandIn("team-red", "a cloned team repository: .git/, checkpoints, other files, the notebook in a folder",
            _folder(_team_repo), COLLECTED, files=(NOTEBOOK,)),
+    HandIn("renamed", "one notebook under another name, one not allowed on disk ('my numpy (1).ipynb')",
+           _folder(lambda ctx: {"my numpy (1).ipynb": ctx.honest}), COLLECTED,
+           f"handed in as my numpy (1).ipynb: collected as {NOTEBOOK}", files=(NOTEBOOK,)),
     HandIn("victim", "a student whose notebook another hand-in tries to replace",
            _folder(lambda ctx: {NOTEBOOK: ctx.honest}), COLLECTED, files=(NOTEBOOK,)),
     # ---- links to the instructor's files
@@ -220,6 +224,11 @@ CATALOGUE = [
            "two notebooks named 01_numpy.ipynb"),
     HandIn("no-notebook", "a folder with no notebook", _folder(lambda ctx: {"answers.py": b"x = 1\n"}),
            REFUSED, "no notebook to collect"),
+    # ---- LMS downloads without the roster that says whose they are
+    HandIn("Ada Lovelace_4242_assignsubmission_file_", "a Moodle participant's folder, collected without a roster",
+           _folder(lambda ctx: {NOTEBOOK: ctx.honest}), UNMAPPED, "Moodle participant 4242 (Ada Lovelace): no roster"),
+    HandIn(f"lovelaceada_4242_9001_{NOTEBOOK}", "a Canvas submission file, collected without a roster",
+           lambda entry, ctx: entry.write_bytes(ctx.honest), UNMAPPED, "Canvas user 4242 (lovelaceada): no roster"),
     # ---- instructor material
     HandIn("eve", "a copy of the instructor's solution notebook (solution and hidden-test markers)",
            _folder(lambda ctx: {NOTEBOOK: ctx.solution.read_bytes()}), FLAGGED,

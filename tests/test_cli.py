@@ -67,7 +67,7 @@ def test_collect_grade_feedback_export_report(course, tmp_path, capsys):
     full = f"{autograded_points(course, AID, AID):g}"
     assert "ada" in table and f"{full} / {full}" in table and "bob" in table and f"0 / {full}" in table
     assert (course.root / "feedback" / "ada" / AID / f"{AID}.html").exists()
-    csv = (course.root / "reports" / "grades.csv").read_text()
+    csv = (course.root / "reports" / "grades-nbgrader.csv").read_text()
     assert "ada" in csv and "bob" in csv
 
 

@@ -49,10 +49,11 @@ def test_each_handin_is_collected_refused_or_flagged_with_its_reason(collected, 
 
 
 def test_collected_notebooks_are_the_students_own_bytes(collected):
-    """victim keeps victim's notebook (not victim.v2's); a loop or a .git/ copy changes nothing."""
+    """victim keeps victim's notebook (not victim.v2's); a loop or a .git/ copy changes nothing;
+    a lone notebook handed in under another name is collected under the assignment's."""
     course, outcomes = collected
     honest = context(course).honest
-    for name in ("ada", "bob.zip", "team-red", "victim", "loops"):
+    for name in ("ada", "bob.zip", "team-red", "victim", "loops", "renamed"):
         assert (course.root / "submitted" / outcomes[name].student / AID / NOTEBOOK).read_bytes() == honest
 
 

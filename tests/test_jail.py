@@ -163,3 +163,17 @@ def _kernels(scratch_prefix: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_the_grader_keeps_the_real_course_out_when_it_grades_a_private_copy(tmp_path):
+    """The parallel grader's tasks run nbgrader in a private course; the real one is named in hidden_paths."""
+    from traitlets.config import Config
+
+    from autograder.execute import SandboxedExecute
+
+    real = tmp_path / "real-course"
+    config = Config()
+    config.SandboxedExecute.hidden_paths = [str(real)]
+    config.CourseDirectory.root = str(tmp_path / "private-copy")
+    covered = SandboxedExecute(config=config)._course_material()
+    assert real in covered and (tmp_path / "private-copy").resolve() in covered

@@ -1,0 +1,260 @@
+"""Parallel grading on Dask (autograder/parallel.py): the same grades as serial nbgrader, none lost.
+
+One scratch course of 01_numpy is graded twice from the same hand-ins: by one
+serial ``nbgrader autograde`` run and by the parallel grader on a LocalCluster
+of two workers. Every cell's score, review flag and comment, and every
+verdict report must agree. A scheduler and a worker started as separate
+processes on loopback then grade part of it again, into a gradebook the
+course's configuration names.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import assignments
+from autograder.cli import grade, unfinished
+from autograder.course import Course
+from autograder.grading_task import Handin
+from autograder.parallel import MAX_BATCH, batches, grade_parallel, to_grade
+from autograder.progress import Progress
+from autograder.submissions import apply_bugs, fill_release, solution_answers, write_samples, write_submission
+from conftest import ROOT, bug_rounds
+
+AID = "01_numpy"
+WORKERS = 2
+BATCH = 3  # students per task: BROKEN shares one with two others
+BROKEN = "broken-timestamp"  # nbgrader fails on an unreadable timestamp.txt: a grading that fails
+
+
+def gradebook_rows(db_url: str, course: Course, student: str) -> dict:
+    """(notebook, cell) -> (auto_score, needs_manual_grade) and (notebook, comment cell) -> auto_comment."""
+    rows = {}
+    with Gradebook(db_url, course.course_id) as gb:
+        for nb in gb.find_submission(AID, student).notebooks:
+            rows.update({(nb.name, g.name): (g.auto_score, g.needs_manual_grade) for g in nb.grades})
+            rows.update({(nb.name, c.name, "comment"): c.auto_comment for c in nb.comments})
+    return rows
+
+
+def verdicts(course: Course, student: str) -> dict:
+    """The verdict reports of a student's notebooks, without their timing."""
+    reports = {}
+    for path in sorted((course.root / "autograded" / student / AID).glob("*.grading.json")):
+        data = json.loads(path.read_text())
+        data.pop("seconds")
+        reports[path.name] = data
+    return reports
+
+
+@pytest.fixture(scope="module")
+def courses(tmp_path_factory):
+    """(serial, parallel, students, log): the same hand-ins graded both ways."""
+    tmp = tmp_path_factory.mktemp("parallel")
+    course = Course.scratch(tmp / "parallel", [AID])
+    write_samples(course, AID)
+    answers = {nb: solution_answers(course, AID, nb) for nb in course.notebooks(AID)}
+    for i, bugs in enumerate(bug_rounds(assignments.bug_bank(AID))[:2]):  # as conftest packs the bug bank
+        write_submission(course, f"bugs-{i}", AID, {
+            nb: fill_release(course, AID, nb, apply_bugs(answers[nb], [b for b in bugs if b.cell in answers[nb]]))
+            for nb in answers})
+    students = sorted(p.name for p in (course.root / "submitted").iterdir())
+    shutil.copytree(course.root, tmp / "serial", symlinks=True)
+    serial = Course(tmp / "serial")
+    serial.nbgrader("autograde", AID, "--create")
+
+    folder = write_submission(course, BROKEN, AID, {AID: fill_release(course, AID, AID, {})})
+    (folder / "timestamp.txt").write_text("not a time\n")
+    out = io.StringIO()
+    summary = grade_parallel(course, AID, workers=WORKERS, out=out, batch_size=BATCH)
+    return serial, course, students, summary, out.getvalue()
+
+
+def test_parallel_grades_equal_serial_grades_cell_by_cell(courses):
+    serial, parallel, students, summary, _ = courses
+    assert summary.graded == students
+    for student in students:
+        assert gradebook_rows(parallel.db_url, parallel, student) == gradebook_rows(serial.db_url, serial, student)
+        assert verdicts(parallel, student) == verdicts(serial, student) != {}
+    full = gradebook_rows(parallel.db_url, parallel, "sample-full")
+    untouched = gradebook_rows(parallel.db_url, parallel, "sample-untouched")
+    assert full != untouched  # the comparison can tell submissions apart
+
+
+def test_every_submission_has_its_rows_and_its_files(courses):
+    serial, parallel, students, _, _ = courses
+    with Gradebook(parallel.db_url, parallel.course_id) as gb:
+        assert sorted(s.student.id for s in gb.assignment_submissions(AID)) == students
+    assert unfinished(parallel, AID) == []
+    for student in students:
+        names = sorted(p.name for p in (parallel.root / "autograded" / student / AID).iterdir())
+        assert names == sorted(p.name for p in (serial.root / "autograded" / student / AID).iterdir())
+
+
+def test_a_failed_grading_costs_no_one_else_their_grades_and_is_reported(courses):
+    _, parallel, students, summary, log = courses
+    assert summary.failed == [BROKEN]
+    assert f"ERROR could not grade {BROKEN}" in log
+    assert f"{len(students)} done, 1 failed, 0 remaining" in log
+    assert not (parallel.root / "autograded" / BROKEN).exists()
+
+
+def test_the_local_cluster_has_the_workers_asked_for(courses):
+    *_, log = courses
+    assert f"on {WORKERS} Dask workers" in log
+
+
+def descendants(*words: str) -> list[str]:
+    """Command lines of this process's descendants that contain any of ``words``.
+
+    (Other graders may run on the same machine: only ours count.)
+    """
+    cmdlines = [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)]
+    return [c for c in cmdlines if any(w in c for w in words)]
+
+
+def test_nothing_outlives_grading(courses):
+    """The LocalCluster's worker processes are closed, no grading process or kernel is left."""
+    assert descendants("spawn_main", "distributed", "dask", "nbgrader", "ipykernel_launcher", "bwrap") == []
+
+
+def test_a_rerun_grades_only_what_is_missing(courses, capsys):
+    """Without --force: a student whose folder is gone and one whose grades are gone (a killed run)."""
+    serial, parallel, _, _, _ = courses
+    shutil.rmtree(parallel.root / "autograded" / "sample-partial")
+    with Gradebook(parallel.db_url, parallel.course_id) as gb:
+        gb.remove_submission(AID, "bugs-0")
+    summary = grade(parallel, AID, force=False, workers=WORKERS)
+    assert "regrading bugs-0" in capsys.readouterr().out
+    assert summary.graded == ["bugs-0", "sample-partial"] and summary.failed == [BROKEN]
+    for student in summary.graded:
+        assert gradebook_rows(parallel.db_url, parallel, student) == gradebook_rows(serial.db_url, serial, student)
+
+
+def test_which_submissions_a_run_grades(tmp_path):
+    course = Course(tmp_path)
+    for student in ("ada", "bob", "cy", "dee"):
+        (course.root / "submitted" / student / AID).mkdir(parents=True)
+        (course.root / "submitted" / student / AID / f"{AID}.ipynb").write_text("{}")
+    (course.root / "submitted" / "dee" / AID / f"{AID}.ipynb").unlink()  # nothing to grade
+    for student in ("bob", "cy"):
+        (course.root / "autograded" / student / AID).mkdir(parents=True)
+        (course.root / "autograded" / student / AID / "timestamp.txt").write_text("2026-01-01 10:00:00")
+    (course.root / "submitted" / "cy" / AID / "timestamp.txt").write_text("2026-01-02 10:00:00")  # handed in again
+    assert to_grade(course, AID, force=False) == ["ada", "cy"]
+    assert to_grade(course, AID, force=True) == ["ada", "bob", "cy"]
+
+
+def test_tasks_take_a_few_students_each():
+    handins = [Handin(f"s{i}", {}) for i in range(100)]
+    sizes = [len(batch) for batch in batches(handins, 2)]
+    assert sizes == [MAX_BATCH] * (100 // MAX_BATCH)
+    assert [len(b) for b in batches(handins[:3], 2)] == [1] * 3  # too few students to share a task
+    assert [h.student for b in batches(handins[:7], 2, size=3) for h in b] == [f"s{i}" for i in range(7)]
+
+
+def test_progress_plain_lines_count_and_estimate():
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(4, out, live=False, clock=lambda: now[0])
+    now[0] = 10.0
+    progress.finished("ada", True)
+    now[0] = 20.0
+    progress.finished("bob", False)
+    progress.note("a log line")
+    now[0] = 30.0
+    progress.finished("cy", True)
+    progress.finished("dee", True)
+    progress.close()
+    assert out.getvalue().splitlines() == [
+        "graded ada: 1 done, 0 failed, 3 remaining, ETA 30s",
+        "FAILED bob: 1 done, 1 failed, 2 remaining, ETA 20s",
+        "a log line",
+        "graded cy: 2 done, 1 failed, 1 remaining, ETA 10s",
+        "graded dee: 3 done, 1 failed, 0 remaining",
+        "3 done, 1 failed, 0 remaining in 30s"]
+
+
+def test_progress_on_a_terminal_is_one_line_rewritten_with_log_lines_above():
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(100, out, live=True, clock=lambda: now[0])
+    now[0] = 90.0
+    progress.finished("ada", True)
+    progress.note("SANDBOX UNAVAILABLE")
+    progress.close()
+    text = out.getvalue()
+    assert "\n" not in text.split("SANDBOX UNAVAILABLE")[0]  # nothing scrolled before the log line
+    screens = text.split("\r\x1b[K")
+    assert "grading: 1 done, 0 failed, 99 remaining, ETA 148m30s" in screens
+    assert screens[-1] == "1 done, 0 failed, 99 remaining, ETA 148m30s in 1m30s\n"
+
+
+# ---------------------------------------------------------------- a cluster started on its own
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A Dask scheduler and one worker, each its own process (the `dask` CLI), on loopback."""
+    port = _free_port()
+    dask = str(Path(sys.executable).parent / "dask")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))  # what a worker needs to import the kit
+    logs = [open(tmp_path / f"{name}.log", "w") for name in ("scheduler", "worker")]
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=logs[0], stderr=subprocess.STDOUT, env=env)]
+    address = f"tcp://127.0.0.1:{port}"
+    procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1",
+                                   "--no-dashboard", "--host", "127.0.0.1"],
+                                  stdout=logs[1], stderr=subprocess.STDOUT, env=env, cwd=tmp_path))
+    yield address
+    for proc in reversed(procs):
+        proc.terminate()
+        proc.wait(timeout=30)
+    for log in logs:
+        log.close()
+
+
+def test_a_separately_started_scheduler_and_worker_grade_into_the_configured_gradebook(courses, cluster, tmp_path):
+    serial, parallel, _, _, _ = courses
+    address = cluster
+    shutil.copytree(serial.root, tmp_path / "course", symlinks=True)
+    course = Course(tmp_path / "course")
+    elsewhere = tmp_path / "server.db"  # stands for a server database: not the course's gradebook.db
+    shutil.move(course.root / "gradebook.db", elsewhere)
+    with Gradebook(f"sqlite:///{elsewhere}", course.course_id) as gb:  # keep the assignment, drop the grades
+        for student in os.listdir(course.root / "submitted"):
+            gb.remove_submission(AID, student)
+    with open(course.root / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.CourseDirectory.db_url = 'sqlite:///{elsewhere}'\n")
+    shutil.rmtree(course.root / "autograded")
+    students = ["sample-full", "sample-untouched"]
+    for student in set(os.listdir(course.root / "submitted")) - set(students):
+        shutil.rmtree(course.root / "submitted" / student)
+
+    out = io.StringIO()
+    summary = grade_parallel(course, AID, scheduler=address, out=out)
+    assert summary.graded == students, out.getvalue()
+    assert "on 1 Dask workers" in out.getvalue()
+    for student in students:
+        assert gradebook_rows(f"sqlite:///{elsewhere}", course, student) == \
+            gradebook_rows(serial.db_url, serial, student)
+        assert verdicts(course, student) == verdicts(serial, student)
+    assert not (course.root / "gradebook.db").exists()
+    assert descendants("nbgrader", "ipykernel_launcher", "bwrap") == []  # the worker is still up; its grading is not
+    assert len(descendants("dask scheduler", "dask worker")) >= 2
