@@ -163,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "through the hidden tests in this process (for authoring, in seconds)")
     p.add_argument("assignment")
     p.add_argument("-v", "--verbose", action="store_true", help="print the reason for every cell a bug loses")
+    p.add_argument("--fingerprints", action="store_true", help="also write autograder/assignments/a<id>/"
+                   "fingerprints.json (what each bug records), so that feedback names known mistakes")
     args = parser.parse_args(argv)
 
     course = Course(args.root.resolve())
@@ -182,5 +184,5 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "report":
         report(course, args.assignment)
     elif args.command == "selftest":
-        return 0 if selftest(course, args.assignment, verbose=args.verbose) else 1
+        return 0 if selftest(course, args.assignment, verbose=args.verbose, fingerprints=args.fingerprints) else 1
     return 0

@@ -3,12 +3,14 @@
     ... SandboxedExecute (autograder/execute.py) -> ScoreHiddenTests -> SanitizeSubmission -> SaveAutoGrades
 
 Runs in the grader's own process, after the kernel is gone: the judge (autograder/scoring.py)
-reads each test cell's record and checks it against the hidden test. Then this stage writes
-``<notebook>.grading.json`` and puts the verdicts where nbgrader's SaveAutoGrades reads them.
+reads each test cell's record and checks it against the hidden test; a failed cell whose record
+matches a known bug's (autograder/diagnose.py) has that mistake named in its reason. Then this
+stage writes ``<notebook>.grading.json`` and puts the verdicts where nbgrader's SaveAutoGrades reads them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -18,7 +20,7 @@ from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from . import assignments
+from . import assignments, diagnose
 from .cells import KIT_KEY, fail_cell, grade_id, is_test_cell, problems_of
 from .rules import Answers
 from .sanitize import escape_text
@@ -62,6 +64,9 @@ class ScoreHiddenTests(NbGraderPreprocessor):
         coursedir = CourseDirectory(parent=self)  # the source rules read the release's own code too
         release = Path(coursedir.format_path(coursedir.release_directory, ".", nbg["assignment"]))
         answers = Answers.of(nb, nbformat.read(release / f"{nbg['notebook']}.ipynb", as_version=4))
+        bank, unusable = diagnose.load(nbg["assignment"])
+        if unusable:
+            self.log.warning("[autograder] feedback names no known mistakes: %s", unusable)
         verdicts = {}
         for cell in nb.cells:
             if not is_test_cell(cell):
@@ -72,11 +77,16 @@ class ScoreHiddenTests(NbGraderPreprocessor):
                 verdict = judge(tests[gid], records / f"{gid}.json", answers, error)
             else:
                 verdict = None
+            known = bank.diagnose(gid, records / f"{gid}.json", len(tests[gid].cases)) \
+                if bank and verdict and not verdict.passed else []
+            if known:  # a hint in words: the score stays the verdict's
+                verdict = dataclasses.replace(verdict, reason=f"{verdict.reason}; {diagnose.sentence(known, gid)}")
             _replace_outputs(cell, verdict, gid)
             verdicts[gid] = {"passed": bool(verdict and verdict.passed),
                              "points": float(cell.metadata.nbgrader.points),
                              "reason": verdict.reason if verdict else "no hidden test is registered for this cell",
-                             "failures": list(verdict.failures) if verdict else []}
+                             "failures": list(verdict.failures) if verdict else [],
+                             "diagnosis": [{"bug": k.bug, "why": k.why} for k in known]}
         return verdicts
 
 

@@ -9,6 +9,9 @@ records the hidden cases through the same probe the graded kernel uses
 (``helpers.record_for_grader``), and the same judge (:func:`autograder.scoring.judge`) decides
 each test cell.
 
+With ``--fingerprints`` it also writes the assignment's fingerprints file (autograder/diagnose.py):
+what each bug recorded on every cell it loses, so that grading can name a student's known mistake.
+
 The verdicts are those nbgrader grading gives on the same code: the end-to-end proof stays in
 the test suite (tests/test_assignments.py); this is the loop an author runs after every edit.
 """
@@ -23,13 +26,13 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
 
-from . import assignments
+from . import assignments, diagnose
 from .cells import grade_id, is_test_cell
 from .course import Course
 from .execute import SKIP_TAG
@@ -43,11 +46,15 @@ HIDDEN = "### BEGIN HIDDEN TESTS"
 
 @dataclass(frozen=True)
 class Run:
-    """One submission's verdicts: test-cell grade_id -> Verdict, and how long it took (s)."""
+    """One submission's verdicts: test-cell grade_id -> Verdict, and how long it took (s).
+
+    fingerprints: test-cell grade_id -> the fingerprint of its record (diagnose.record_fingerprint).
+    """
 
     name: str
     verdicts: dict[str, Verdict]
     seconds: float
+    fingerprints: dict[str, str | None] = field(default_factory=dict)
 
     def failed(self) -> set[str]:
         return {gid for gid, v in self.verdicts.items() if not v.passed}
@@ -105,7 +112,7 @@ def run(course: Course, aid: str, name: str, answers_of: dict[str, dict[str, str
     """Run and judge one submission: ``answers_of`` maps each notebook to its answer cells."""
     started = time.perf_counter()
     tests = assignments.hidden_tests(aid)
-    verdicts = {}
+    verdicts, fingerprints = {}, {}
     folder = course.source / aid
     with tempfile.TemporaryDirectory(prefix="selftest-") as tmp, _inside(folder, Path(tmp)):
         probe = Path(tmp)
@@ -119,8 +126,10 @@ def run(course: Course, aid: str, name: str, answers_of: dict[str, dict[str, str
             errors = _run_cells(nb)
             code = Answers.of(nb, release)
             for gid, error in errors.items():
-                verdicts[gid] = judge(tests[gid], probe / "outputs" / f"{gid}.json", code, error)
-    return Run(name, verdicts, time.perf_counter() - started)
+                record = probe / "outputs" / f"{gid}.json"
+                verdicts[gid] = judge(tests[gid], record, code, error)
+                fingerprints[gid] = diagnose.record_fingerprint(record, len(tests[gid].cases))
+    return Run(name, verdicts, time.perf_counter() - started, fingerprints)
 
 
 def visible_checks(course: Course, aid: str, notebook: str, stand_ins: dict) -> dict[str, str]:
@@ -170,11 +179,13 @@ def _run_one(args) -> Run:
     return run(Course(course_root), aid, name, answers_of)
 
 
-def selftest(course: Course, aid: str, workers: int | None = None, verbose: bool = False) -> bool:
+def selftest(course: Course, aid: str, workers: int | None = None, verbose: bool = False,
+             fingerprints: bool = False) -> bool:
     """Print every verdict of the solution, the untouched release and each bug; True if all is as it must be.
 
     As it must be: the solution passes every test cell, the untouched release none, and each bug
     fails exactly the cells in its ``loses``. Bugs run in ``workers`` processes (default: the cores).
+    fingerprints: then also write the assignment's fingerprints file (only when all is as it must be).
     """
     started = time.perf_counter()
     todo = _submissions(course, aid)
@@ -190,7 +201,39 @@ def selftest(course: Course, aid: str, workers: int | None = None, verbose: bool
     print(f"\n{aid}: {'OK' if ok else 'PROBLEMS ABOVE'}; {len(bugged)} bugs ({hidden_only} caught only by "
           f"hidden tests); {len(runs)} submissions in {time.perf_counter() - started:.1f} s "
           f"(one takes {solution.seconds:.1f} s)")
+    if fingerprints and ok:
+        write_fingerprints(course, aid, solution, untouched, [(bug, r) for (_, _, bug), r in zip(todo[2:], bugged)])
+    elif fingerprints:  # a bug that does not lose what it claims is fixed first
+        print(f"fingerprints of {aid} not written: fix the problems above first")
+    elif diagnose.stale(aid, course.root):  # grading would name no known mistake
+        print(f"note: {diagnose.stale(aid, course.root)}")
     return ok
+
+
+def write_fingerprints(course: Course, aid: str, solution: Run, untouched: Run,
+                       bugged: list[tuple[Bug, Run]], dest: Path | None = None) -> Path:
+    """Write the fingerprints of every bug on the cells it loses, and print which mistakes grading can name.
+
+    A record equal to the solution's or the release's on a cell names no mistake there (a forbidden
+    loop records right values: the source rule's reason says what is wrong).
+    dest: where to write (default the assignment's own file, autograder/assignments/a<id>/).
+    """
+    ignore = {gid: {solution.fingerprints.get(gid), untouched.fingerprints.get(gid)} for gid in solution.fingerprints}
+    cells = diagnose.build({bug.name: {gid: r.fingerprints.get(gid) for gid in sorted(r.failed())}
+                            for bug, r in bugged}, ignore)
+    path = diagnose.write(aid, cells, course.root, dest)
+    named = {name for prints in cells.values() for names in prints.values() for name in names}
+    print(f"\nfingerprints: {path}")
+    for bug, r in bugged:
+        where = [gid for gid in sorted(cells) if any(bug.name in names for names in cells[gid].values())]
+        print(f"  {bug.name}: named on {', '.join(where)}" if where else
+              f"  {bug.name}: named nowhere (no full record, only crashes, or it records what the solution does)")
+    for gid, prints in cells.items():
+        for names in prints.values():
+            if len(names) > 1:
+                print(f"  on {gid} these record the same, and are named together: {', '.join(names)}")
+    print(f"  {len(named)} of {len(bugged)} bugs can be named")
+    return path
 
 
 def _print_solution(result: Run, verbose: bool) -> bool:

@@ -91,6 +91,23 @@ def _both(*edits):
     return edit
 
 
+#: An ndarray subclass that claims to equal, and to be close to, anything (==, np.allclose, np.isclose,
+#: np.array_equal); its arithmetic is honest. Used by lying-array and tests/test_lying_objects.py.
+AGREEABLE = """
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+    def __ne__(self, other):
+        return np.zeros(np.shape(other), dtype=bool)
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.allclose, np.array_equal, np.array_equiv):
+            return True
+        if func is np.isclose:
+            return np.ones(np.broadcast_shapes(*map(np.shape, args[:2])), dtype=bool)
+        return super().__array_function__(func, types, args, kwargs)
+"""
+
+
 #: What walk-the-filesystem runs: every notebook or script on the visible filesystem that
 #: defines one of the assignment's functions, outside the kernel's own Python packages.
 WALK = """
@@ -491,17 +508,9 @@ CATALOGUE = [
                     return _one_hot(y, k), np.zeros(3)
             """), FULL - 3, "returned a tuple of 2 items whose parts do not form one array"),
     Hostile("lying-array", "to_grayscale and flip_horizontal return an ndarray subclass that claims to equal anything, "
-            "to be close to anything (__array_function__, __array_ufunc__) and to have any shape",
-            "untouched", _both(*[_in_answer(gid, """
-                class Agreeable(np.ndarray):
-                    def __eq__(self, other):
-                        return np.ones(np.shape(other), dtype=bool)
-                    def __ne__(self, other):
-                        return np.zeros(np.shape(other), dtype=bool)
-                    def __array_function__(self, func, types, args, kwargs):
-                        return True
-                    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-                        return np.zeros(())
+            "to be close to anything (np.allclose and friends), and to have any shape and contents asked about",
+            "untouched", _both(*[_in_answer(gid, AGREEABLE + textwrap.dedent("""
+                class Liar(Agreeable):
                     def __array__(self, dtype=None, copy=None):
                         return np.eye(3)
                     def tolist(self):
@@ -512,8 +521,8 @@ CATALOGUE = [
                     dtype = property(lambda self: np.dtype(float))
                 _{gid} = {gid}
                 def {gid}(*args):
-                    return np.asarray(_{gid}(*args)).view(Agreeable)
-            """.replace("{gid}", gid)) for gid in ("to_grayscale", "flip_horizontal")]), 0,
+                    return np.asarray(_{gid}(*args)).view(Liar)
+            """).replace("{gid}", gid)) for gid in ("to_grayscale", "flip_horizontal")]), 0,
             "flip_horizontal (a 3x5 image): wrong values"),
     Hostile("lying-numbers", "crop returns a list subclass and mosaic an int subclass claiming equality, "
             "length and contents they do not hold", "untouched", _both(_in_answer("crop", """

@@ -19,26 +19,12 @@ from autograder.course import Course
 from autograder.execute import SKIP_TAG
 from autograder.submissions import fill_release, solution_answers, write_submission
 from conftest import GRADING_WORKERS, ROOT, Graded
+from hostile import AGREEABLE
 from autograder.parallel import grade_parallel
 
 AID = NB = "03_perceptron"
 CELL = "GradientDescent"
 KIT = Course(ROOT)
-
-#: An ndarray subclass that claims to equal, and to be close to, anything; its arithmetic is honest.
-AGREEABLE = """
-class Agreeable(np.ndarray):
-    def __eq__(self, other):
-        return np.ones(np.shape(other), dtype=bool)
-    def __ne__(self, other):
-        return np.zeros(np.shape(other), dtype=bool)
-    def __array_function__(self, func, types, args, kwargs):
-        if func in (np.allclose, np.array_equal, np.array_equiv):
-            return True
-        if func is np.isclose:
-            return np.ones(np.broadcast_shapes(*map(np.shape, args[:2])), dtype=bool)
-        return super().__array_function__(func, types, args, kwargs)
-"""
 
 LIES = {
     # update does nothing, and w and b are properties handing out arrays that agree with anything
