@@ -83,3 +83,6 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ClearHiddenTests.enforce_metadata = False
+# nbgrader's feedback page loads MathJax from a CDN (raw LaTeX offline): this exporter copies
+# MathJax into feedback/mathjax/ once and points every page at it (autograder/mathjax.py).
+c.GenerateFeedback.exporter_class = "autograder.mathjax.FeedbackExporter"

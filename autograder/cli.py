@@ -16,11 +16,13 @@ directory with the hardened configuration of nbgrader_config.py:
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import time
 import zipfile
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
 from .collect import Outcome, collect_handins, format_report
@@ -41,20 +43,42 @@ def release(course: Course, ids: list[str]) -> None:
         print(f"released {aid}: notebooks/{aid}/ and {bundle.relative_to(course.root)}")
 
 
-def _bundle(course: Course, aid: str) -> Path:
-    """dist/<aid>.zip: the release folder with real copies of helpers.py and data/.
+#: The folder of data/ that each loader of helpers.py reads (data/README.md lists the files).
+LOADER_DATA = {"load_mnist": "mnist-10k", "load_fashion_mnist": "fashion-mnist"}
 
-    Students who download only this zip can run everything (no symlinks).
+
+def _bundle(course: Course, aid: str) -> Path:
+    """dist/<aid>.zip: the release folder with real copies of helpers.py, data/README.md and the
+    datasets its notebooks read (see datasets_read).
+
+    Students who download only this zip can run everything (no symlinks). README.md goes along
+    for the data's provenance and licences (the loaders check checksums from helpers.SHA256).
     """
+    notebooks = sorted((course.release / aid).glob("*.ipynb"))
+    data = course.root / "data"
     out = course.root / "dist" / f"{aid}.zip"
     out.parent.mkdir(exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted((course.release / aid).glob("*.ipynb")):
+        for path in notebooks:
             zf.write(path, f"{aid}/{path.name}")
         zf.write(course.root / "helpers.py", f"{aid}/helpers.py")
-        for path in sorted((course.root / "data").rglob("*.gz")):
-            zf.write(path, f"{aid}/data/{path.relative_to(course.root / 'data')}")
+        zf.write(data / "README.md", f"{aid}/data/README.md")
+        for folder in datasets_read(notebooks):
+            for path in sorted((data / folder).glob("*.gz")):
+                zf.write(path, f"{aid}/data/{path.relative_to(data)}")
     return out
+
+
+def datasets_read(notebooks: list[Path]) -> list[str]:
+    """The data/ folders the notebooks read: those of the loaders (LOADER_DATA) their code cells name.
+
+    The notebooks are the one source of truth, so a loader added to a notebook ships its data
+    with no list to update. Any mention of a loader's name as a word counts (an import, a call,
+    a comment): a stray mention can only add a dataset, never leave out one that is read.
+    """
+    code = "\n".join(cell.source for path in notebooks for cell in nbformat.read(path, as_version=4).cells
+                     if cell.cell_type == "code")
+    return sorted({folder for loader, folder in LOADER_DATA.items() if re.search(rf"\b{loader}\b", code)})
 
 
 def collect(course: Course, aid: str, folder: Path, roster: Path | None = None) -> list[Outcome]:

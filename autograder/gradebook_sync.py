@@ -131,6 +131,19 @@ def read_autogrades(db_url: str, course_id: str, assignment: str, student: str):
         return submission.timestamp, notebooks
 
 
+def record_ungraded(db_url: str, course_id: str, assignment: str, student: str) -> None:
+    """A student nbgrader could not grade (no notebook of the assignment's name, say) still gets a
+    submission in the gradebook, at 0 points, as serial nbgrader leaves one: the grade table then
+    lists them with the reason (autograder/report.py). An existing submission is left as it is."""
+    with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        try:
+            gb.find_submission(assignment, student)
+        except MissingEntry:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(assignment, student)
+
+
 def save_autogrades(db_url: str, course_id: str, assignment: str, student: str, timestamp,
                     notebooks: dict[str, NotebookGrades], submitted: set[str]) -> None:
     """Write one student's autograded results into the real gradebook, as nbgrader autograde would.

@@ -33,7 +33,7 @@ from distributed import Client, LocalCluster, as_completed
 from nbgrader.utils import parse_utc
 
 from .course import Course
-from .gradebook_sync import assignment_seed, extension_of, save_autogrades
+from .gradebook_sync import assignment_seed, extension_of, record_ungraded, save_autogrades
 from .grading_task import BatchOutcome, Graded, Handin, Kit, grade_batch, write_tree
 from .progress import Progress
 from .sandbox import probe_bwrap
@@ -100,6 +100,7 @@ def grade_parallel(course: Course, aid: str, force: bool = False, workers: int |
                 else:
                     progress.note(f"ERROR could not grade {handin.student} (see the lines above); "
                                   f"their earlier results, if any, are kept")
+                    record_ungraded(db_url, course.course_id, aid, handin.student)
                     summary.failed.append(handin.student)
                     progress.finished(handin.student, False)
             task.release()

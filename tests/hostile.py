@@ -5,9 +5,10 @@ the untouched release or the full solution, plus one trick. Cheats built on
 the untouched release must earn 0: the answers are wrong, and the trick must
 not change that. Tricks built on the full solution (a dying kernel, a flood,
 tampered structure) must not cost the honest work its points, and must not
-stop the grading run. ``grade_catalogue`` grades them all in one real
-``nbgrader autograde`` run; tests/test_integrity.py asserts, and
-benchmarks/integrity_table.py prints the table for docs/integrity.md.
+stop the grading run. ``grade_catalogue`` grades them all in one run of the
+parallel grader (the real ``nbgrader autograde``, a batch of students per Dask
+task); tests/test_integrity.py asserts, and docs/integrity_table.py prints the
+table for docs/integrity.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.course import KIT_ROOT, Course
+from autograder.parallel import grade_parallel
 from autograder.execute import DATA
 from autograder.sandbox import Jail, system_paths
 from autograder.submissions import autograded_points, fill_release, solution_answers, write_samples
@@ -342,8 +344,8 @@ CATALOGUE = [
     Hostile("os-exit", "calls os._exit(0) at the end of the last answer cell (honest answers before it)",
             "full", _in_answer("mosaic", "import os\nos._exit(0)"), TESTS_BEFORE_MOSAIC, "kernel died",
             "AutograderError"),
-    Hostile("infinite-loop", "loops forever after defining one_hot (the answer itself is right)",
-            "full", _in_answer("one_hot", "while True:\n    pass"), FULL, "Timeout", "KeyboardInterrupt"),
+    Hostile("infinite-loop", "loops forever after defining flip_horizontal (the answer itself is right)",
+            "full", _in_answer("flip_horizontal", "while True:\n    pass"), FULL, "Timeout", "KeyboardInterrupt"),
     Hostile("infinite-loop-untouched", "loops forever in an unanswered cell",
             "untouched", _in_answer("one_hot", "while True:\n    pass"), 0, "Timeout", "KeyboardInterrupt"),
     Hostile("huge-allocation", "allocates 10 GB (honest answers otherwise)",
@@ -655,7 +657,7 @@ def write_catalogue(course: Course, listener: socket.socket) -> None:
             (folder / name).write_bytes(data)
 
 
-def grade_catalogue(tmp: Path, cell_timeout: int = 10) -> Course:
+def grade_catalogue(tmp: Path, cell_timeout: int = 20) -> Course:
     """A scratch course with the whole catalogue (and the honest samples) autograded."""
     course = Course.scratch(tmp, [AID])
     with open(course.root / "nbgrader_config.py", "a") as f:  # hangs are cut short sooner here
@@ -666,5 +668,5 @@ def grade_catalogue(tmp: Path, cell_timeout: int = 10) -> Course:
         listener.listen()
         write_catalogue(course, listener)
         with planted_material(course):
-            course.nbgrader("autograde", AID, "--create", check=False)
+            grade_parallel(course, AID)  # one Dask worker per core
     return course

@@ -19,12 +19,16 @@ from nbconvert.exporters import HTMLExporter
 from nbgrader.server_extensions.formgrader import handlers
 from traitlets.config import Config
 
+from autograder import mathjax
 from autograder.course import Course
 
 #: The output mime types an autograded notebook may hold (autograder/sanitize.py's allow-list).
 ALLOWED_MIME = {"text/plain", "image/png", "image/jpeg"}
 SCRIPT_HOSTS = {"script", "iframe", "object", "embed", "style"}  # elements whose content or URLs can run
 _INVISIBLE = re.compile(r"[\x00-\x20]")  # browsers ignore these inside a URL's scheme
+#: The one script a feedback page (feedback/<student>/<assignment>/) may load by URL: the kit's
+#: own copy of MathJax in feedback/mathjax/ (autograder/mathjax.py).
+LOCAL_MATHJAX = f"../../{mathjax.FOLDER}/MathJax.js?config={mathjax.CONFIG}"
 
 
 class _Finder(HTMLParser):
@@ -69,6 +73,24 @@ def unsafe_places(html: str, token: str) -> tuple[list[str], str]:
     finder.feed(html)
     finder.close()
     return finder.places, "\n".join(finder.text)
+
+
+class _Sources(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.sources += [value or "" for name, value in attrs if name == "src"]
+
+
+def foreign_scripts(html: str) -> list[str]:
+    """The URLs of the page's <script src=...> elements other than LOCAL_MATHJAX (the allow-list)."""
+    parser = _Sources()
+    parser.feed(html)
+    parser.close()
+    return [src for src in parser.sources if src != LOCAL_MATHJAX]
 
 
 def formgrader_html(nb, student: str = "student", assignment: str = "01_numpy", notebook: str = "01_numpy") -> str:

@@ -18,7 +18,7 @@ from autograder.course import KIT_ROOT, Course
 from autograder.sanitize import SanitizeSubmission, escape_text, safe_outputs, text_markdown
 from autograder.submissions import fill_release
 from hostile import PNG_1PX, XSS_MARKDOWN
-from pages import ALLOWED_MIME, formgrader_html, unsafe_places
+from pages import ALLOWED_MIME, LOCAL_MATHJAX, foreign_scripts, formgrader_html, unsafe_places
 
 TOKEN = "XSS_UNIT"
 HOSTILE_MARKDOWN = XSS_MARKDOWN.replace("TOKEN", TOKEN)
@@ -133,3 +133,12 @@ def test_outputs_keep_only_text_and_valid_images():
     assert {"name": "stdout", "output_type": "stream", "text": "ab"} in kept
     notes = [o.text for o in kept if o.output_type == "stream" and o.text.startswith("[autograder: not shown")]
     assert len(notes) == 9 and "text/html" in notes[0]
+
+
+def test_the_only_script_a_feedback_page_may_load_is_the_kit_s_mathjax():
+    """The allow-list of tests/test_offline_math.py: exactly the local MathJax, no other URL, however close."""
+    cdn = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX-AMS_CHTML-full,Safe"
+    others = [cdn, LOCAL_MATHJAX.replace("../../", "../"), LOCAL_MATHJAX.split("?")[0], "mathjax/x.js", ""]
+    page = "".join(f'<script src="{src}"> </script>' for src in [LOCAL_MATHJAX, *others])
+    assert foreign_scripts(page) == others
+    assert foreign_scripts(f'<script src="{LOCAL_MATHJAX}"></script><script>inline()</script>') == []

@@ -27,6 +27,7 @@ from autograder import assignments
 from autograder.cli import grade, unfinished
 from autograder.course import Course
 from autograder.grading_task import Handin
+from autograder.report import grade_rows
 from autograder.parallel import MAX_BATCH, batches, grade_parallel, to_grade
 from autograder.progress import Progress
 from autograder.submissions import apply_bugs, fill_release, solution_answers, write_samples, write_submission
@@ -95,7 +96,11 @@ def test_parallel_grades_equal_serial_grades_cell_by_cell(courses):
 def test_every_submission_has_its_rows_and_its_files(courses):
     serial, parallel, students, _, _ = courses
     with Gradebook(parallel.db_url, parallel.course_id) as gb:
-        assert sorted(s.student.id for s in gb.assignment_submissions(AID)) == students
+        # the student nbgrader could not grade has a row too, as serial nbgrader leaves one: at 0, with a reason
+        assert sorted(s.student.id for s in gb.assignment_submissions(AID)) == sorted([*students, BROKEN])
+    (broken,) = [row for row in grade_rows(parallel, AID) if row.student == BROKEN]
+    assert broken.score == 0 and broken.problems == ["not autograded (no grading report); run grade again and "
+                                                     "read the log"]
     assert unfinished(parallel, AID) == []
     for student in students:
         names = sorted(p.name for p in (parallel.root / "autograded" / student / AID).iterdir())
