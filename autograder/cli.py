@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from .class_report import write_class_report
 from .collect import Outcome, collect_handins, format_report
 from .export import FORMATS, export_grades, ungraded_written
 from .course import KIT_ROOT, Course
@@ -136,6 +137,7 @@ def report(course: Course, aid: str) -> None:
     rows = grade_rows(course, aid)
     print(format_table(aid, rows))
     print(f"details: {write_report(course, aid, rows).relative_to(course.root)}")
+    print(f"class report: {write_class_report(course, aid, rows).relative_to(course.root)}")
 
 
 def demo(course: Course, ids: list[str]) -> None:
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scheduler", metavar="ADDRESS", help="grade on a running Dask cluster instead, "
                                                           "e.g. tcp://10.0.0.5:8786 (see the README)")
     for name, text in [("feedback", "write HTML feedback without hidden tests"),
-                       ("report", "print and write the grade table")]:
+                       ("report", "print and write the grade table and the HTML class report")]:
         sub.add_parser(name, help=text).add_argument("assignment")
     p = sub.add_parser("export", help="write reports/grades-<format>.csv")
     p.add_argument("--format", choices=FORMATS, default="nbgrader",

@@ -2,7 +2,8 @@
 
 Scores come from the gradebook (nbgrader's database); the reasons come from
 the ``<notebook>.grading.json`` files ScoreHiddenTests writes beside each
-autograded notebook.
+autograded notebook. The class report (autograder/class_report.py) draws its
+page from the same rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from .course import Course
 from .pending import written
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One graded cell of a submitted notebook, from the gradebook.
+
+    score: None for a written answer nobody has graded yet (nbgrader counts it 0).
+    """
+
+    score: float | None
+    max_score: float
+    written: bool  # a markdown answer graded by hand, not a test cell
 
 
 @dataclass
@@ -30,6 +43,9 @@ class Row:
     pending: int = 0  # written answers nobody has graded yet
     problems: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "test_id: reason" of every failed test cell
+    cells: dict[str, Cell] = field(default_factory=dict)  # grade_id -> its grade
+    tests: dict[str, dict] = field(default_factory=dict)  # grade_id -> the grading.json verdict:
+    # passed, points, reason, failures (every failing check), diagnosis ([{"bug", "why"}])
 
 
 def grade_rows(course: Course, assignment: str) -> list[Row]:
@@ -46,6 +62,7 @@ def grade_rows(course: Course, assignment: str) -> list[Row]:
                 state = written(gb, nb.name, assignment, submission.student.id)
                 if state:
                     row.by_hand, row.by_hand_scored, row.pending = state.possible, state.scored, len(state.pending)
+                row.cells = {g.name: _cell(g) for g in nb.grades}
                 rows.append(row)
     return rows
 
@@ -58,8 +75,15 @@ def _row(course, assignment, student, notebook, score, max_score) -> Row:
         return row
     data = json.loads(report.read_text(encoding="utf-8"))
     row.problems = list(data.get("problems", []))
-    row.failed = [f"{tid}: {t['reason']}" for tid, t in sorted(data.get("tests", {}).items()) if not t["passed"]]
+    row.tests = dict(data.get("tests", {}))
+    row.failed = [f"{tid}: {t['reason']}" for tid, t in sorted(row.tests.items()) if not t["passed"]]
     return row
+
+
+def _cell(grade) -> Cell:
+    written = grade.cell_type == "markdown"
+    score = None if written and grade.needs_manual_grade else float(grade.score)
+    return Cell(score, float(grade.max_score), written)
 
 
 def format_table(assignment: str, rows: list[Row]) -> str:
@@ -79,14 +103,17 @@ def format_table(assignment: str, rows: list[Row]) -> str:
 
 
 def write_report(course: Course, assignment: str, rows: list[Row]) -> Path:
-    """reports/<assignment>.md: the table, then every failed test with its reason."""
+    """reports/<assignment>.md: the table, then every failed test with its reason and the
+    written answers not graded yet."""
     out = course.root / "reports" / f"{assignment}.md"
     out.parent.mkdir(exist_ok=True)
     parts = [f"# Grades: {assignment}\n", "```", format_table(assignment, rows), "```\n"]
     for r in rows:
-        if r.failed:
+        awaiting = [gid for gid, cell in r.cells.items() if cell.written and cell.score is None]
+        if r.failed or awaiting:
             parts.append(f"## {r.student} / {r.notebook}\n")
             parts.extend(f"- {line}" for line in r.failed)
+            parts.extend(f"- {gid}: written answer, not graded yet" for gid in awaiting)
             parts.append("")
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
