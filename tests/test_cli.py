@@ -67,7 +67,8 @@ def test_collect_grade_feedback_export_report(course, tmp_path, capsys):
     full = f"{autograded_points(course, AID, AID):g}"
     assert "ada" in table and f"{full} / {full}" in table and "bob" in table and f"0 / {full}" in table
     page = (course.root / "reports" / f"{AID}.html").read_text()
-    assert f"class report: reports/{AID}.html" in table and "ada" in page and "bob" in page
+    assert f"class report: reports/{AID}.html" in table and f"Class report: {AID}" in page
+    assert "data:image/png;base64," in page  # the histogram, embedded
     assert (course.root / "feedback" / "ada" / AID / f"{AID}.html").exists()
     csv = (course.root / "reports" / "grades-nbgrader.csv").read_text()
     assert "ada" in csv and "bob" in csv
