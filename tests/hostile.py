@@ -398,15 +398,15 @@ CATALOGUE = [
     Hostile("warning-correct-answer", "a correct to_grayscale that also triggers a RuntimeWarning on stderr",
             "full", _in_answer("to_grayscale", "np.exp(np.array([1000.0]))  # overflow: RuntimeWarning"),
             FULL, ""),
-    Hostile("warning-suppressed-wrong-answer", "standardize without the constant-column guard, warnings silenced",
-            "full", _in_answer("standardize", """
+    Hostile("warning-suppressed-wrong-answer", "standardize without the constant-column guard, warnings silenced "
+            "in a cell of its own", "full", _both(_after_imports("""
                 import warnings
                 warnings.filterwarnings("ignore")
                 np.seterr(all="ignore")
-                def standardize(X):
-                    X = np.asarray(X, dtype=np.float64)
-                    return (X - X.mean(axis=0)) / X.std(axis=0)
-            """), FULL - 3, "standardize"),
+            """), _cells(lambda nbg: nbg.get("grade_id") == "standardize", lambda nb, cell, nbg: cell.update(
+                source=TRICK + "\ndef standardize(X):\n    X = np.asarray(X, dtype=np.float64)\n"
+                               "    return (X - X.mean(axis=0)) / X.std(axis=0)"))),
+            FULL - 3, "standardize (30x3 with a constant column): wrong values"),
     # ---- the jail: what the kernel can see, write or outlast (issue 8)
     Hostile("walk-the-filesystem", "walks / for notebooks that define the answers (another checkout of the "
             "course, a classmate's hand-in in nbgrader's exchange) and runs what it finds",
