@@ -31,6 +31,7 @@ import nbformat
 import numpy as np
 
 from . import assignments
+from .course import KIT_ROOT
 from .records import Outcome, RecordError, Unsupported, read_record
 from .submissions import Bug
 
@@ -39,7 +40,6 @@ FORMAT = 2  # of the fingerprints: bump it whenever they change (canonical() or 
 SIGNIFICANT = 6  # digits a number keeps: a student's float noise is far below, a real mistake far above
 NOISE = 1e-9  # an array's entries this small relative to its largest are rounding noise around 0
 FILE = "fingerprints.json"
-KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def command(aid: str) -> str:

@@ -57,6 +57,8 @@ SKIP_TAG = "skip-when-graded"
 SKIPPED = "[not run while grading: this cell is an experiment, nothing tests it]\n"
 #: Messages that carry no output: the protocol itself, always let through.
 PROTOCOL = {"status", "execute_input"}
+#: Where helpers.record_for_grader finds the hidden inputs and writes its records (helpers.PROBE_DIR_ENV).
+PROBE_DIR_ENV = "COURSE_PROBE_DIR"
 
 
 class SandboxedExecute(Execute):
@@ -107,7 +109,7 @@ class SandboxedExecute(Execute):
         if cgroup is None:
             self.log.warning("no cgroup for %s: memory and process limits apply per process only",
                              nbg["notebook"])
-        extra_env = {"NBGRADER_EXECUTION": "autograde", "COURSE_PROBE_DIR": str(jail.probe_dir),
+        extra_env = {"NBGRADER_EXECUTION": "autograde", PROBE_DIR_ENV: str(jail.probe_dir),
                      "COURSE_DATA_DIR": str(DATA.resolve())}
 
         self.kernel_name = "python3"  # never the kernel a submission names

@@ -26,12 +26,8 @@ class Written:
     pending: tuple[tuple[str, float], ...]
 
 
-def written(gb: Gradebook, notebook: str, assignment: str, student: str) -> Written | None:
-    """The written answers of a submission, from the gradebook (None if it has no such notebook)."""
-    try:
-        nb = gb.find_submission_notebook(notebook, assignment, student)
-    except MissingEntry:
-        return None
+def written(nb) -> Written:
+    """The written answers of a submitted notebook (nbgrader's SubmittedNotebook, from the gradebook)."""
     grades = [g for g in nb.grades if g.cell_type == "markdown"]
     pending = tuple((g.name, float(g.max_score)) for g in grades if g.needs_manual_grade)
     return Written(scored=float(sum(g.score for g in grades if not g.needs_manual_grade)),
@@ -51,7 +47,10 @@ class NotePendingAnswers(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         nbg = resources["nbgrader"]
         with Gradebook(nbg["db_url"]) as gb:
-            state = written(gb, nbg["notebook"], nbg["assignment"], nbg["student"])
-        if state and state.pending:
+            try:
+                state = written(gb.find_submission_notebook(nbg["notebook"], nbg["assignment"], nbg["student"]))
+            except MissingEntry:
+                return nb, resources
+        if state.pending:
             nb.cells.insert(0, new_markdown_cell(pending_note(state)))
         return nb, resources

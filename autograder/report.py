@@ -59,9 +59,8 @@ def grade_rows(course: Course, assignment: str) -> list[Row]:
         for submission in sorted(submissions, key=lambda s: s.student.id):
             for nb in sorted(submission.notebooks, key=lambda n: n.name):
                 row = _row(course, assignment, submission.student.id, nb.name, nb.code_score, nb.max_code_score)
-                state = written(gb, nb.name, assignment, submission.student.id)
-                if state:
-                    row.by_hand, row.by_hand_scored, row.pending = state.possible, state.scored, len(state.pending)
+                state = written(nb)
+                row.by_hand, row.by_hand_scored, row.pending = state.possible, state.scored, len(state.pending)
                 row.cells = {g.name: _cell(g) for g in nb.grades}
                 rows.append(row)
     return rows

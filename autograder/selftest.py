@@ -35,12 +35,11 @@ import nbformat
 from . import assignments, diagnose
 from .cells import grade_id, is_test_cell
 from .course import Course
-from .execute import SKIP_TAG
+from .execute import PROBE_DIR_ENV, SKIP_TAG
 from .rules import Answers
 from .scoring import Verdict, judge
 from .submissions import Bug, apply_bugs, fill_release, solution_answers
 
-PROBE_DIR_ENV = "COURSE_PROBE_DIR"  # helpers.PROBE_DIR_ENV: where the probe finds its inputs
 HIDDEN = "### BEGIN HIDDEN TESTS"
 
 
@@ -205,8 +204,8 @@ def selftest(course: Course, aid: str, workers: int | None = None, verbose: bool
         write_fingerprints(course, aid, solution, untouched, [(bug, r) for (_, _, bug), r in zip(todo[2:], bugged)])
     elif fingerprints:  # a bug that does not lose what it claims is fixed first
         print(f"fingerprints of {aid} not written: fix the problems above first")
-    elif diagnose.stale(aid, course.root):  # grading would name no known mistake
-        print(f"note: {diagnose.stale(aid, course.root)}")
+    elif problem := diagnose.stale(aid, course.root):  # grading would name no known mistake
+        print(f"note: {problem}")
     return ok
 
 
