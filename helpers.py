@@ -3,10 +3,11 @@
 Every notebook does ``from helpers import ...``. You may read all of this
 file; it contains no answers. Sections:
 
-* data: the real MNIST and Fashion-MNIST images shipped in ``data/``;
+* data: the real MNIST and Fashion-MNIST images shipped in ``data/``, and the seeded
+  toy problem ``two_circles``;
 * checks: the visible tests in the notebooks (``check_close`` and friends);
 * gradients: a centered-difference numerical gradient and ``rel_error``;
-* plotting: ``show_images``;
+* plotting: ``show_images``, ``plot_decision_regions``;
 * autograder probe: ``record_for_grader``, the one line in each hidden test cell.
 """
 
@@ -150,6 +151,27 @@ def load_mnist_idx(images, labels, flatten=False):
         return _parse_idx(raw, str(source))
 
     return _load_pair(read(images), read(labels), flatten)
+
+
+def two_circles(n, noise=0.1, seed=0):
+    """Two concentric noisy circles: a two-class problem that no linear classifier can solve.
+
+    n: the number of points: n // 2 on the inner circle (radius 0.5, label 1) and the other
+    n - n // 2 on the outer circle (radius 1, label 0), at uniformly random angles, each point then
+    moved by Gaussian noise of standard deviation ``noise`` in both coordinates; the rows are in
+    random order, so any slice holds both classes in about equal numbers.
+    seed: seeds numpy's default_rng, which draws the angles, the noise and the order: the same
+    (n, noise, seed) gives the same points.
+    Returns (X, y): X (n, 2) float64, y (n,) int64 in {0, 1}.
+    """
+    rng = np.random.default_rng(seed)
+    y = np.concatenate([np.zeros(n - n // 2, dtype=np.int64), np.ones(n // 2, dtype=np.int64)])
+    radius = np.where(y == 1, 0.5, 1.0)
+    angle = rng.uniform(0.0, 2 * np.pi, size=n)
+    on_circle = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    X = on_circle + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return X[order], y[order]
 
 
 # ---------------------------------------------------------------- checks you can run
@@ -419,6 +441,38 @@ def show_images(images, titles=None, cols=10, scale=1.2, cmap="gray"):
             ax.set_title(str(titles[i]), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_decision_regions(predict, X, y, ax=None, title=None, resolution=200, margin=0.3):
+    """Draw the regions a classifier assigns to each class in the plane, with the points on top.
+
+    predict: a function from points P (N, 2) to their labels (N,) integers 0..m-1, e.g.
+        ``lambda P: net.fprop(P)["o_s"].argmax(axis=1)``; it is called once, on a grid.
+    X: (n, 2) points, y: (n,) their labels, drawn coloured by label.
+    ax: the matplotlib axes to draw on (default: a new figure). title: its title.
+    resolution: grid points per axis; margin: how far the grid extends beyond the points.
+    Returns: the axes.
+    """
+    import matplotlib.pyplot as plt  # imported here: loading data needs no plotting
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
+    u, v = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+    labels = np.asarray(predict(np.column_stack([u.ravel(), v.ravel()]))).reshape(u.shape)
+    m = int(max(labels.max(), y.max())) + 1
+    colours = plt.get_cmap("coolwarm" if m == 2 else "tab10")
+    levels = np.arange(m + 1) - 0.5  # one band per label
+    ax.contourf(u, v, labels, levels=levels, cmap=colours, alpha=0.3)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=colours, vmin=-0.5, vmax=m - 0.5, s=8, edgecolors="k",
+               linewidths=0.2)
+    ax.set_aspect("equal")
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+    return ax
 
 
 # ---------------------------------------------------------------- autograder probe

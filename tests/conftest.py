@@ -1,7 +1,7 @@
 """Shared fixtures: scratch courses graded end to end by the real nbgrader.
 
 Grading is the slow part (one sandboxed kernel per notebook), so each
-assignment is graded once per test session: the solution, the untouched
+assignment is graded once per test session (across pytest-xdist's workers too): the solution, the untouched
 release, the replay attack (tests/replay.py) and the whole bug bank, all in
 one run of the parallel grader (autograder/parallel.py: nbgrader autograde per
 student on a LocalCluster of GRADING_WORKERS Dask workers).
@@ -12,7 +12,10 @@ cell kept full marks, which would expose any cross-talk.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import pickle
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,15 +63,40 @@ class Graded:
         return json.loads(path.read_text())
 
 
-def bug_rounds(bugs: list) -> list[list]:
-    """Pack bugs so that no submission has two bugs in the same answer cell or losing the
-    same test cell; a bug that breaks later answers too (it loses their test cells) is
-    graded on its own, since another bug could change what those answers call."""
-    def cascades(bug):
-        return any(not test.startswith(f"test_{bug.cell}_") for test in bug.loses)
+def bug_rounds(bugs: list, answers: dict[str, str]) -> list[list]:
+    """Pack bugs several to a submission where they cannot interfere.
+
+    answers: the solution's answer cells (grade_id -> source) the bugs apply to.
+    Two bugs share a submission when they lose the cells of different exercises
+    (test_<x>_basic/_hidden: a bug that breaks a later answer calling it loses that
+    one's too), neither one's code calls the function or method the other breaks
+    (else one would change what the other records, and its diagnosis), and, within
+    one answer cell (a class), they edit different text. That each bug alone loses
+    exactly its cells is proven in-process for the whole bank (tests/test_selftest.py);
+    the packed submissions prove the same through nbgrader, where any cross-talk
+    shows as a cell lost or kept against the claims."""
+    def exercises(bug):
+        return {re.sub(r"_(basic|hidden)$", "", t) for t in bug.loses}
+
+    def spans(bug):
+        source = answers.get(bug.cell, "")
+        return [(m.start(), m.end()) for m in re.finditer(re.escape(bug.old), source)]
+
+    def apart(a, b):
+        """Different cells, or edits of disjoint text that neither one's replacement re-creates."""
+        if a.cell != b.cell:
+            return True
+        overlap = any(s < e2 and s2 < e for s, e in spans(a) for s2, e2 in spans(b))
+        return not overlap and a.old not in b.new and b.old not in a.new
+
+    def calls(a, b):
+        """a's code (its new text; for another cell, that whole cell too) calls what b breaks."""
+        code = a.new if a.cell == b.cell else answers.get(a.cell, "") + a.new
+        broken = {b.cell} | {x.removeprefix("test_") for x in exercises(b)}
+        return any(re.search(rf"\b{re.escape(name)}\s*\(", code) for name in broken)
 
     def clash(a, b):
-        return a.cell == b.cell or bool(set(a.loses) & set(b.loses)) or cascades(a) or cascades(b)
+        return bool(exercises(a) & exercises(b)) or not apart(a, b) or calls(a, b) or calls(b, a)
 
     rounds: list[list] = []
     for bug in bugs:
@@ -84,7 +112,8 @@ def grade_scratch(tmp: Path, aid: str) -> Graded:
     write_samples(course, aid)
     write_submission(course, REPLAY, aid, {nb: replay_notebook(course, aid, nb) for nb in course.notebooks(aid)})
     rounds = {}
-    for i, bugs in enumerate(bug_rounds(assignments.bug_bank(aid))):
+    every_answer = {gid: src for nb in course.notebooks(aid) for gid, src in solution_answers(course, aid, nb).items()}
+    for i, bugs in enumerate(bug_rounds(assignments.bug_bank(aid), every_answer)):
         student = f"bugs-{i}"
         rounds[student] = bugs
         notebooks = {}
@@ -99,13 +128,37 @@ def grade_scratch(tmp: Path, aid: str) -> Graded:
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory):
-    """graded(aid) -> Graded, computed once per assignment per session."""
+def graded(tmp_path_factory, worker_id):
+    """graded(aid) -> Graded, computed once per assignment per test session.
+
+    Under pytest-xdist each worker has its own session: the first to ask grades the
+    assignment under the workers' shared temporary folder, and the others wait for it
+    and read its result, so no assignment is graded twice."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
     cache: dict[str, Graded] = {}
 
     def get(aid: str) -> Graded:
         if aid not in cache:
-            cache[aid] = grade_scratch(tmp_path_factory.mktemp(f"course-{aid}"), aid)
+            cache[aid] = _graded_once(shared, aid)
         return cache[aid]
 
     return get
+
+
+def _graded_once(shared: Path, aid: str) -> Graded:
+    done = shared / f"graded-{aid}.pickle"
+    with open(shared / f"graded-{aid}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the worker dies
+        if not done.exists():
+            done.write_bytes(pickle.dumps(grade_scratch(shared / f"course-{aid}", aid)))
+        return pickle.loads(done.read_bytes())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``), the tests of a module-scoped fixture run in one
+    worker, so the fixture is computed once; every other test goes wherever a worker is free."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

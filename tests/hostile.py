@@ -657,7 +657,7 @@ def write_catalogue(course: Course, listener: socket.socket) -> None:
             (folder / name).write_bytes(data)
 
 
-def grade_catalogue(tmp: Path, cell_timeout: int = 20) -> Course:
+def grade_catalogue(tmp: Path, cell_timeout: int = 30) -> Course:
     """A scratch course with the whole catalogue (and the honest samples) autograded."""
     course = Course.scratch(tmp, [AID])
     with open(course.root / "nbgrader_config.py", "a") as f:  # hangs are cut short sooner here

@@ -240,6 +240,34 @@ def test_show_images_returns_a_figure_with_one_axis_per_image():
 
 # ---------------------------------------------------------------- the grading probe
 
+def test_two_circles_is_seeded_balanced_and_on_its_two_radii():
+    X, y = helpers.two_circles(101, noise=0.0, seed=3)
+    assert X.shape == (101, 2) and X.dtype == np.float64 and y.shape == (101,) and y.dtype == np.int64
+    assert y.sum() == 50  # n // 2 inner points, label 1
+    np.testing.assert_allclose(np.hypot(X[:, 0], X[:, 1]), np.where(y == 1, 0.5, 1.0), rtol=0, atol=1e-12)
+    again, other = helpers.two_circles(101, noise=0.0, seed=3), helpers.two_circles(101, noise=0.0, seed=4)
+    assert np.array_equal(again[0], X) and np.array_equal(again[1], y) and not np.array_equal(other[0], X)
+    noisy, _ = helpers.two_circles(2000, noise=0.1, seed=0)  # noise moves points off the circles by ~0.1
+    radii = np.hypot(noisy[:, 0], noisy[:, 1])
+    assert 0.05 < np.std(radii - np.round(radii * 2) / 2) < 0.2
+
+
+def test_plot_decision_regions_colours_the_plane_by_the_predicted_label():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y = helpers.two_circles(40, noise=0.0, seed=0)
+    calls = []
+
+    def inside(P):  # the true rule: label 1 within radius 0.75
+        calls.append(P.shape)
+        return (np.hypot(P[:, 0], P[:, 1]) < 0.75).astype(int)
+
+    ax = helpers.plot_decision_regions(inside, X, y, resolution=50, title="rule")
+    assert calls == [(2500, 2)] and ax.get_title() == "rule"
+    assert len(ax.collections) >= 2  # the filled regions and the points
+
+
 def test_record_for_grader_does_nothing_outside_grading(monkeypatch, capsys, tmp_path):
     monkeypatch.delenv(helpers.PROBE_DIR_ENV, raising=False)
     helpers.record_for_grader("test_x", f=lambda: 1 / 0)  # not even called

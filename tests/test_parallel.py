@@ -66,7 +66,7 @@ def courses(tmp_path_factory):
     course = Course.scratch(tmp / "parallel", [AID])
     write_samples(course, AID)
     answers = {nb: solution_answers(course, AID, nb) for nb in course.notebooks(AID)}
-    for i, bugs in enumerate(bug_rounds(assignments.bug_bank(AID))[:2]):  # as conftest packs the bug bank
+    for i, bugs in enumerate(bug_rounds(assignments.bug_bank(AID), {g: src for a in answers.values() for g, src in a.items()})[:2]):  # as conftest packs the bug bank
         write_submission(course, f"bugs-{i}", AID, {
             nb: fill_release(course, AID, nb, apply_bugs(answers[nb], [b for b in bugs if b.cell in answers[nb]]))
             for nb in answers})

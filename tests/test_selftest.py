@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from autograder import assignments, selftest
 from autograder.course import Course
 from autograder.submissions import apply_bugs, solution_answers
-from conftest import ROOT
+from conftest import ASSIGNMENTS, ROOT
 
 KIT = Course(ROOT)
 AID = "01_numpy"
@@ -53,3 +55,10 @@ def test_selftest_passes_on_a_sound_bank(monkeypatch, capsys):
     monkeypatch.setattr(assignments, "bug_bank", lambda aid: bank)
     assert selftest.selftest(KIT, AID, workers=2) is True
     assert f"{AID}: OK; {len(bank)} bugs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_every_bug_alone_loses_exactly_its_cells(aid, capsys):
+    """The in-process proof, bug by bug, that conftest.bug_rounds relies on to grade several
+    bugs in one nbgrader submission (and the solution full, the release nothing)."""
+    assert selftest.selftest(KIT, aid, workers=2) is True, capsys.readouterr().out
