@@ -89,11 +89,19 @@ def bug_rounds(bugs: list, answers: dict[str, str]) -> list[list]:
         overlap = any(s < e2 and s2 < e for s, e in spans(a) for s2, e2 in spans(b))
         return not overlap and a.old not in b.new and b.old not in a.new
 
+    def broken(bug):
+        """The names a bug may change: its cell's, its exercises', what its cell defines at the top
+        level (the functions of a cell of several), and the method its edit lies in."""
+        source = answers.get(bug.cell, "")
+        names = {bug.cell} | {x.removeprefix("test_") for x in exercises(bug)}
+        names |= set(re.findall(r"^(?:def|class)\s+(\w+)", source, re.M))
+        methods = re.findall(r"^\s+def\s+(\w+)", source[:max(source.find(bug.old), 0)], re.M)
+        return names | set(methods[-1:])
+
     def calls(a, b):
         """a's code (its new text; for another cell, that whole cell too) calls what b breaks."""
         code = a.new if a.cell == b.cell else answers.get(a.cell, "") + a.new
-        broken = {b.cell} | {x.removeprefix("test_") for x in exercises(b)}
-        return any(re.search(rf"\b{re.escape(name)}\s*\(", code) for name in broken)
+        return any(re.search(rf"\b{re.escape(name)}\s*\(", code) for name in broken(b))
 
     def clash(a, b):
         return bool(exercises(a) & exercises(b)) or not apart(a, b) or calls(a, b) or calls(b, a)
@@ -153,12 +161,3 @@ def _graded_once(shared: Path, aid: str) -> Graded:
         if not done.exists():
             done.write_bytes(pickle.dumps(grade_scratch(shared / f"course-{aid}", aid)))
         return pickle.loads(done.read_bytes())
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``--dist loadgroup``), the tests of a module-scoped fixture run in one
-    worker, so the fixture is computed once; every other test goes wherever a worker is free."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
