@@ -322,3 +322,14 @@ def test_record_for_grader_fails_loudly_under_a_misconfigured_autograder(monkeyp
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(RuntimeError, match="nbgrader_config.py"):
         helpers.record_for_grader("test_x", f=len)
+
+
+def test_two_unit_network_runs_the_parts_and_tells_an_entrywise_activation_from_another():
+    X = np.array([[1.0, 2.0], [-0.5, 0.25], [0.0, 3.0]])
+    W1, b1, w2, b2 = np.array([[1.0, 1.0], [1.0, -1.0]]), np.array([0.0, 0.5]), np.array([0.25, -0.25]), -1.0
+    out = helpers.two_unit_network((np.square, W1, b1, w2, b2), X)
+    Z = np.column_stack([X[:, 0] + X[:, 1], X[:, 0] - X[:, 1] + 0.5])  # written out from the definition
+    assert np.allclose(out["Z"], Z) and np.array_equal(out["G"], out["G_entrywise"])
+    assert np.allclose(out["output"], 1 / (1 + np.exp(-(0.25 * Z[:, 0] ** 2 - 0.25 * Z[:, 1] ** 2 - 1.0))))
+    rowwise = helpers.two_unit_network((lambda Z: Z - np.mean(Z), W1, b1, w2, b2), X)  # not an activation
+    assert not np.allclose(rowwise["G"], rowwise["G_entrywise"])
