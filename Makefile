@@ -32,3 +32,4 @@ test: setup sandbox
 bench: setup sandbox
 	$(BIN)/python benchmarks/notebook_times.py
 	$(BIN)/python benchmarks/grading_overhead.py
+	$(BIN)/python benchmarks/fashion_epoch.py
