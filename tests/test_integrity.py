@@ -91,8 +91,8 @@ def test_a_flood_is_capped(catalogue):
 def test_regrading_gives_the_same_scores(catalogue):
     course, rows = catalogue
     again = ["sample-full", "os-exit", "edited-test-cells", "warning-suppressed-wrong-answer"]
-    for student in again:
-        course.nbgrader("autograde", AID, "--force", f"--student={student}")
+    others = sorted(set(rows) - set(again))  # one nbgrader run for the four: each start costs seconds
+    course.nbgrader("autograde", AID, "--force", f"--CourseDirectory.student_id_exclude={','.join(others)}")
     regraded = {row.student: row for row in grade_rows(course, AID)}
     assert [regraded[s].score for s in again] == [rows[s].score for s in again]
 
