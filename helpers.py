@@ -7,7 +7,7 @@ file; it contains no answers. Sections:
   toy problem ``two_circles``;
 * checks: the visible tests in the notebooks (``check_close`` and friends);
 * gradients: a centered-difference numerical gradient and ``rel_error``;
-* ``two_unit_network``: runs a tiny network handed in as its parts (assignment 06);
+* ``two_unit_network``: the output of a tiny network handed in as its parts (assignment 06);
 * plotting: ``show_images``, ``plot_decision_regions``;
 * autograder probe: ``record_for_grader``, the one line in each hidden test cell.
 """
@@ -423,26 +423,32 @@ def rel_error(a, b):
 # ---------------------------------------------------------------- a network handed in as its parts
 
 
-def two_unit_network(net, X):
-    """Run a one-hidden-layer network handed in as its parts, keeping every intermediate value.
+#: The hidden activations two_unit_network knows, by name (assignment 06's capacity_net picks one).
+HIDDEN_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "sigmoid": lambda z: 0.5 * (1 + np.tanh(z / 2)),  # 1 / (1 + e^-z) without overflow
+    "tanh": np.tanh,
+    "abs": np.abs,
+    "square": np.square,
+}
 
-    net: (g, W1, b1, w2, b2), as assignment 06's capacity_net returns it: g the hidden activation
-        (a function of an array), W1 (d, h), b1 (h,), w2 (h,), b2 a number; rows are samples.
+
+def two_unit_network(net, X):
+    """The output of a one-hidden-layer network handed in as its parts.
+
+    net: (g, W1, b1, w2, b2), as assignment 06's capacity_net returns it: g the NAME of the hidden
+        activation, a key of HIDDEN_ACTIVATIONS; W1 (d, h), b1 (h,), w2 (h,), b2 a number; rows are samples.
     X: (n, d) inputs, one per row.
-    Returns a dict of float64 arrays: "W1", "b1", "w2", "b2" as handed in; "Z" = X @ W1 + b1 (n, h), the
-    hidden pre-activations; "G" = g(Z), g applied to the whole array at once; "G_entrywise", g applied to
-    each entry of Z on its own (equal to G exactly when g acts entry by entry, as an activation does);
-    "output" = sigmoid(G @ w2 + b2), shape (n,). The grader recomputes Z and the output from the
-    other entries, so this function only shows the way.
+    Returns sigmoid(g(X @ W1 + b1) @ w2 + b2), shape (n,). A name, not a function, so that the grader
+    can run the same network in its own process.
     """
     g, W1, b1, w2, b2 = net
-    parts = {name: np.asarray(value, dtype=np.float64) for name, value in
-             (("W1", W1), ("b1", b1), ("w2", w2), ("b2", b2))}
-    Z = np.asarray(X, dtype=np.float64) @ parts["W1"] + parts["b1"]
-    G = np.asarray(g(Z), dtype=np.float64)
-    entrywise = np.array([g(z) for z in Z.ravel()], dtype=np.float64).reshape(Z.shape)
-    output = 0.5 * (1 + np.tanh((G @ parts["w2"] + parts["b2"]) / 2))  # sigmoid without overflow
-    return {**parts, "Z": Z, "G": G, "G_entrywise": entrywise, "output": output}
+    if not isinstance(g, str) or g not in HIDDEN_ACTIVATIONS:
+        raise ValueError(f"g must be one of {', '.join(map(repr, HIDDEN_ACTIVATIONS))}, not {g!r}")
+    Z = np.asarray(X, dtype=np.float64) @ np.asarray(W1, dtype=np.float64) + np.asarray(b1, dtype=np.float64)
+    score = HIDDEN_ACTIVATIONS[g](Z) @ np.asarray(w2, dtype=np.float64) + float(b2)
+    return HIDDEN_ACTIVATIONS["sigmoid"](score)
 
 
 # ---------------------------------------------------------------- plotting

@@ -324,12 +324,16 @@ def test_record_for_grader_fails_loudly_under_a_misconfigured_autograder(monkeyp
         helpers.record_for_grader("test_x", f=len)
 
 
-def test_two_unit_network_runs_the_parts_and_tells_an_entrywise_activation_from_another():
+def test_two_unit_network_runs_the_named_activation_on_the_parts():
     X = np.array([[1.0, 2.0], [-0.5, 0.25], [0.0, 3.0]])
     W1, b1, w2, b2 = np.array([[1.0, 1.0], [1.0, -1.0]]), np.array([0.0, 0.5]), np.array([0.25, -0.25]), -1.0
-    out = helpers.two_unit_network((np.square, W1, b1, w2, b2), X)
     Z = np.column_stack([X[:, 0] + X[:, 1], X[:, 0] - X[:, 1] + 0.5])  # written out from the definition
-    assert np.allclose(out["Z"], Z) and np.array_equal(out["G"], out["G_entrywise"])
-    assert np.allclose(out["output"], 1 / (1 + np.exp(-(0.25 * Z[:, 0] ** 2 - 0.25 * Z[:, 1] ** 2 - 1.0))))
-    rowwise = helpers.two_unit_network((lambda Z: Z - np.mean(Z), W1, b1, w2, b2), X)  # not an activation
-    assert not np.allclose(rowwise["G"], rowwise["G_entrywise"])
+    for g, G in (("square", Z ** 2), ("abs", np.abs(Z)), ("relu", np.where(Z > 0, Z, 0.0)), ("identity", Z),
+                 ("tanh", np.tanh(Z)), ("sigmoid", 1 / (1 + np.exp(-Z)))):
+        out = helpers.two_unit_network((g, W1, b1, w2, b2), X)
+        assert out.shape == (3,) and np.allclose(out, 1 / (1 + np.exp(-(G @ w2 + b2)))), g
+    assert helpers.two_unit_network(("identity", W1, b1, w2, 1e4), X) == pytest.approx(1.0)  # no overflow
+    for g in (np.square, "Square", None):
+        with pytest.raises(ValueError, match="g must be one of"):
+            helpers.two_unit_network((g, W1, b1, w2, b2), X)
+
