@@ -337,3 +337,16 @@ def test_two_unit_network_runs_the_named_activation_on_the_parts():
         with pytest.raises(ValueError, match="g must be one of"):
             helpers.two_unit_network((g, W1, b1, w2, b2), X)
 
+
+def test_the_graders_hidden_activations_are_the_notebooks():
+    """Assignment 06's grader runs capacity_net's network with its own decimal activations: the same names, the
+    same values as helpers.HIDDEN_ACTIVATIONS, which the notebook runs."""
+    from decimal import Decimal
+
+    from autograder.assignments.a06_deep_networks.hidden_tests import ACTIVATIONS as graders
+
+    assert list(graders) == list(helpers.HIDDEN_ACTIVATIONS)
+    z = np.array([-30.0, -2.5, -0.3, 0.0, 0.7, 4.0, 30.0])
+    for name, g in helpers.HIDDEN_ACTIVATIONS.items():
+        exact = np.array([float(graders[name](Decimal(v))) for v in z])
+        assert np.allclose(g(z), exact, rtol=1e-14, atol=1e-15), name
