@@ -17,7 +17,7 @@ import pytest
 
 import helpers
 from autograder import assignments
-from autograder.cases import AllOf, Case, Close, Equal, HiddenTest, Scenario, Set, is_structure
+from autograder.cases import AllOf, Case, Close, Equal, HiddenTest, New, Scenario, Set, is_structure
 from autograder.records import MAX_RECORD_BYTES, Outcome, RecordError, Unsupported, read_record
 from autograder.rules import Answers
 from autograder.scoring import case_problem, judge, scenario_problems
@@ -155,7 +155,7 @@ def _leaves(value):
 
 def _spelled(value) -> str:
     """An array as a person would type it: [[1, 5], [3, 5]]."""
-    if isinstance(value, (np.ndarray, list, tuple)) and np.ndim(value):
+    if isinstance(value, (list, tuple)) or isinstance(value, np.ndarray) and value.ndim:  # lists may be ragged
         return "[" + ", ".join(_spelled(v) for v in value) + "]"
     return f"{value:g}" if isinstance(value, (int, float, np.number)) else repr(value)
 
@@ -173,10 +173,17 @@ def _reasons(case, per_step: Callable[[object], Outcome]) -> str | None:
     return case_problem(case, per_step(case.expect))
 
 
+def _architecture(step, arg) -> bool:
+    """A constructor's layer sizes (05's MLP(d, d_h, m), 06's SigmoidNet(sizes)): the network's shape, which
+    reasons name as they name an array's shape; every other input is hidden."""
+    return isinstance(step, New) and isinstance(arg, (tuple, list)) and all(type(v) is int for v in arg)
+
+
 def _inputs(case) -> list:
     if isinstance(case, Scenario):
         return [a for step in case.steps for a in (*getattr(step, "args", ()), *getattr(step, "kwargs", {}).values(),
-                                                   *([step.value] if isinstance(step, Set) else []))]
+                                                   *([step.value] if isinstance(step, Set) else []))
+                if not _architecture(step, a)]
     return [*case.args, *case.kwargs.values()]
 
 
