@@ -11,6 +11,7 @@ each test cell.
 
 With ``--fingerprints`` it also writes the assignment's fingerprints file (autograder/diagnose.py):
 what each bug recorded on every cell it loses, so that grading can name a student's known mistake.
+The bugs run twice for it; a record that changes between the runs gets no fingerprint.
 
 The verdicts are those nbgrader grading gives on the same code: the end-to-end proof stays in
 the test suite (tests/test_assignments.py); this is the loop an author runs after every edit.
@@ -189,8 +190,12 @@ def selftest(course: Course, aid: str, workers: int | None = None, verbose: bool
     started = time.perf_counter()
     todo = _submissions(course, aid)
     assignments.hidden_tests(aid)  # imported once here (exact references take seconds), inherited by fork
+    jobs = [(course.root, aid, name, answers) for name, answers, _ in todo]
     with ProcessPoolExecutor(workers or os.cpu_count(), mp_context=get_context("fork")) as pool:
-        runs = list(pool.map(_run_one, [(course.root, aid, name, answers) for name, answers, _ in todo]))
+        runs = list(pool.map(_run_one, jobs))
+        # a second run of every bug: a fingerprint that changes between runs (a bug that draws from an
+        # unseeded generator) could never match a student's record
+        again = list(pool.map(_run_one, jobs[2:])) if fingerprints else None
     solution, untouched, *bugged = runs
     ok = _print_solution(solution, verbose) & _print_untouched(untouched)
     print(f"\nbug bank: {len(bugged)} bugs, each alone")
@@ -201,12 +206,19 @@ def selftest(course: Course, aid: str, workers: int | None = None, verbose: bool
           f"hidden tests); {len(runs)} submissions in {time.perf_counter() - started:.1f} s "
           f"(one takes {solution.seconds:.1f} s)")
     if fingerprints and ok:
-        write_fingerprints(course, aid, solution, untouched, [(bug, r) for (_, _, bug), r in zip(todo[2:], bugged)])
+        write_fingerprints(course, aid, solution, untouched,
+                           [(bug, _reproducible(r, r2)) for (_, _, bug), r, r2 in zip(todo[2:], bugged, again)])
     elif fingerprints:  # a bug that does not lose what it claims is fixed first
         print(f"fingerprints of {aid} not written: fix the problems above first")
     elif problem := diagnose.stale(aid, course.root):  # grading would name no known mistake
         print(f"note: {problem}")
     return ok
+
+
+def _reproducible(run: Run, again: Run) -> Run:
+    """``run`` with only the fingerprints that ``again``, a second run of the same submission, recorded too."""
+    kept = {gid: f for gid, f in run.fingerprints.items() if again.fingerprints.get(gid) == f}
+    return Run(run.name, run.verdicts, run.seconds, kept)
 
 
 def write_fingerprints(course: Course, aid: str, solution: Run, untouched: Run,
@@ -226,7 +238,8 @@ def write_fingerprints(course: Course, aid: str, solution: Run, untouched: Run,
     for bug, r in bugged:
         where = [gid for gid in sorted(cells) if any(bug.name in names for names in cells[gid].values())]
         print(f"  {bug.name}: named on {', '.join(where)}" if where else
-              f"  {bug.name}: named nowhere (no full record, only crashes, or it records what the solution does)")
+              f"  {bug.name}: named nowhere (no full record, only crashes, a record that changes from run to "
+              f"run, or it records what the solution does)")
     for gid, prints in cells.items():
         for names in prints.values():
             if len(names) > 1:
