@@ -127,7 +127,7 @@ def test_killing_the_grader_mid_notebook_leaves_no_process_and_the_next_one_swee
     its scratch folder and cgroup, which it could not remove, go at the next grader's start."""
     course = Course.scratch(tmp_path / "course", [AID])
     answers = solution_answers(course, AID, NB)
-    answers["one_hot"] += "\nimport time\nwhile True:\n    time.sleep(0.1)"
+    answers["one_hot"] += "\nimport pathlib, time\npathlib.Path('stuck-here').touch()\nwhile True:\n    time.sleep(0.1)"
     write_submission(course, "stuck", AID, {NB: fill_release(course, AID, NB, answers)})
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     grader = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", AID, "--create",
@@ -135,9 +135,10 @@ def test_killing_the_grader_mid_notebook_leaves_no_process_and_the_next_one_swee
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     mine = f"{SCRATCH_PREFIX}{grader.pid}-"
     deadline = time.monotonic() + 120
-    while not _kernels(mine) and time.monotonic() < deadline:
+    # killed only once the cell runs: a kill while bwrap itself starts up would test bwrap's start-up race
+    while not _marked(mine) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _kernels(mine), "the kernel never started"
+    assert _kernels(mine) and _marked(mine), "the kernel never reached the stuck cell"
     scratch = list(Path(tempfile.gettempdir()).glob(f"{mine}*"))
     grader.send_signal(signal.SIGKILL)
     grader.wait()
@@ -151,6 +152,12 @@ def test_killing_the_grader_mid_notebook_leaves_no_process_and_the_next_one_swee
     sweep_stale()
     assert not any(folder.exists() for folder in scratch)
     assert [c for c in leftover_cgroups() if c.name.startswith(f"autograder-{grader.pid}-")] == []
+
+
+def _marked(scratch_prefix: str) -> bool:
+    """The stuck cell has run up to its loop: its marker file is in a scratch folder starting with ``scratch_prefix``."""
+    folders = Path(tempfile.gettempdir()).glob(f"{scratch_prefix}*")
+    return any(next(folder.rglob("stuck-here"), None) for folder in folders)
 
 
 def _kernels(scratch_prefix: str) -> list[int]:
