@@ -30,7 +30,7 @@ from .collect import Outcome, collect_handins, format_report
 from .export import FORMATS, export_grades, ungraded_written
 from .course import KIT_ROOT, Course
 from .gradebook_sync import fully_autograded
-from .parallel import Summary, grade_parallel
+from .parallel import Summary, dask_client, grade_parallel
 from .report import format_table, grade_rows, write_report
 from .selftest import selftest
 from .submissions import write_samples
@@ -65,8 +65,8 @@ def _bundle(course: Course, aid: str) -> Path:
         zf.write(course.root / "helpers.py", f"{aid}/helpers.py")
         zf.write(data / "README.md", f"{aid}/data/README.md")
         for folder in datasets_read(notebooks):
-            for path in sorted((data / folder).glob("*.gz")):
-                zf.write(path, f"{aid}/data/{path.relative_to(data)}")
+            for path in sorted((data / folder).glob("*.gz")):  # gzip already: deflating again gains nothing
+                zf.write(path, f"{aid}/data/{path.relative_to(data)}", compress_type=zipfile.ZIP_STORED)
     return out
 
 
@@ -144,10 +144,12 @@ def demo(course: Course, ids: list[str]) -> None:
     """Release, grade the samples, write feedback, export, report: the kit end to end."""
     started = time.perf_counter()
     release(course, ids)
-    for aid in ids:
-        write_samples(course, aid)
-        grade(course, aid, force=True)
-        feedback(course, aid)
+    # one LocalCluster for every assignment: its worker processes start (and import Dask) once
+    with dask_client(None, None) as client:
+        for aid in ids:
+            write_samples(course, aid)
+            grade(course, aid, force=True, scheduler=client.scheduler.address)
+            feedback(course, aid)
     print(f"grade table: {export(course).relative_to(course.root)}\n")
     for aid in ids:
         report(course, aid)
