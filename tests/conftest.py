@@ -38,6 +38,18 @@ ASSIGNMENTS = Course(ROOT).assignments()
 REPLAY = "replay"  # the student who replays what the visible checks expected
 GRADING_WORKERS = 2  # one per core of the 2-core machine the suite is timed on
 
+#: Test files, slowest first (each takes minutes: it grades courses of its own or runs whole notebooks).
+#: pytest-xdist hands out whole files (pytest.ini: --dist loadfile --no-loadscope-reorder) in this order,
+#: the quick ones last, so that no process is left running a long file while the other has nothing to do.
+SLOWEST_FIRST = ["test_assignments.py", "test_integrity.py", "test_student_runs.py", "test_diagnose.py",
+                 "test_parallel.py", "test_selftest.py", "test_lying_objects.py", "test_cli.py", "test_collect.py",
+                 "test_export.py", "test_bundle.py", "test_jail.py", "test_helpers.py", "test_offline_math.py"]
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
+
 
 @dataclass
 class Graded:
