@@ -13,6 +13,7 @@ instructor's gradebook.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -32,6 +34,10 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 class Course:
     root: Path
     course_id = "dl-fundamentals"  # nbgrader_config.py reads it from here
+    #: Where scratch courses keep a pristine copy of each one generated, for the next scratch course of
+    #: the same assignments to copy (the test suite sets it once per session, in which the solutions do
+    #: not change). None: every scratch course runs nbgrader generate_assignment itself (7 s each).
+    scratch_cache: ClassVar[Path | None] = None
 
     @property
     def source(self) -> Path:
@@ -84,16 +90,32 @@ class Course:
 
     @classmethod
     def scratch(cls, dest: Path, assignments: list[str] | None = None) -> "Course":
-        """A throwaway course at ``dest``: this kit's solutions, released afresh by nbgrader.
+        """A throwaway course at ``dest``: this kit's solutions, released afresh by nbgrader (or copied
+        from ``scratch_cache``, where the same assignments were released before).
 
         assignments: restrict to these ids (default: all).
         """
+        ids = list(assignments or cls(KIT_ROOT).assignments())
+        if cls.scratch_cache is None:
+            return cls._generated(dest, ids)
+        template = cls.scratch_cache / "+".join(ids)
+        with open(f"{template}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another test process may be generating the same course
+            if not template.exists():
+                partial = template.with_name(f"{template.name}.partial")
+                shutil.rmtree(partial, ignore_errors=True)
+                cls._generated(partial, ids).root.rename(template)  # no absolute path is kept inside
+        shutil.copytree(template, dest, symlinks=True, dirs_exist_ok=True)
+        return cls(dest)
+
+    @classmethod
+    def _generated(cls, dest: Path, assignments: list[str]) -> "Course":
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy(KIT_ROOT / "nbgrader_config.py", dest)
         for name in (*SHARED_FILES, "data", "autograder"):  # nbgrader_config.py imports autograder
             (dest / name).symlink_to(KIT_ROOT / name)
         course = cls(dest)
-        for assignment in assignments or cls(KIT_ROOT).assignments():
+        for assignment in assignments:
             shutil.copytree(KIT_ROOT / "solutions" / assignment, course.source / assignment, symlinks=True)
             course.nbgrader("generate_assignment", assignment, "--force")
         return course

@@ -147,6 +147,17 @@ def grade_scratch(tmp: Path, aid: str) -> Graded:
     return Graded(course, aid, rounds)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scratch_cache(tmp_path_factory, worker_id):
+    """Scratch courses of the same assignments are released once per session, across xdist's
+    processes too (Course.scratch_cache): nbgrader generate_assignment takes 7 s a course."""
+    base = tmp_path_factory.getbasetemp()
+    Course.scratch_cache = (base if worker_id == "master" else base.parent) / "scratch-cache"
+    Course.scratch_cache.mkdir(parents=True, exist_ok=True)
+    yield
+    Course.scratch_cache = None
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory, worker_id):
     """graded(aid) -> Graded, computed once per assignment per test session.
