@@ -22,8 +22,7 @@ HEADER = f"""# Grading integrity: what hostile submissions get
 
 Each row is a real notebook handed in for assignment {AID} and graded by the real
 `nbgrader autograde` with this kit's configuration (sandboxed kernel, hidden tests judged
-outside it), two limits halved or more to keep the run short: a cell may run 24 s (the course
-allows 60), the submission's memory is 1536 MiB (the course allows 3072). "untouched" tricks start from the release with no answers, so every point they
+outside it). "untouched" tricks start from the release with no answers, so every point they
 got would be stolen; "full" tricks start from the correct solution, so they must keep the points
 of the work that ran. The reason is the first line the instructor's report and the
 student's feedback show. The assertions behind this table are in `tests/test_integrity.py`;
