@@ -609,8 +609,9 @@ class CapacityOf(Expectation):
                 return f"{key}: wrong shape: expected {self.SHAPES[key][0]}, got {array.shape}"
             if not np.all(np.isfinite(array)):
                 return f"{key}: not finite"
-            arrays[key] = _decimal(array.tolist())
-        W1, b1, w2, b2 = arrays["W1"], arrays["b1"], arrays["w2"], Decimal(float(np.ravel(parts[4])[0]))
+            arrays[key] = array
+        W1, b1, w2 = (_decimal(arrays[key].tolist()) for key in ("W1", "b1", "w2"))
+        b2 = Decimal(float(arrays["b2"].reshape(())))  # shape () or (1,)
         wrong = 0
         with decimal.localcontext(MODERATE):
             for x1, x2 in _decimal(self.X.tolist()):
