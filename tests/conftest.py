@@ -35,6 +35,7 @@ from autograder.submissions import (apply_bugs, fill_release, solution_answers, 
 from replay import replay_notebook  # noqa: E402
 
 ASSIGNMENTS = Course(ROOT).assignments()
+NOTEBOOKS = [(aid, nb) for aid in ASSIGNMENTS for nb in Course(ROOT).notebooks(aid)]  # (assignment, notebook)
 REPLAY = "replay"  # the student who replays what the visible checks expected
 GRADING_WORKERS = 2  # one per core of the 2-core machine the suite is timed on
 

@@ -20,11 +20,10 @@ from autograder import assignments
 from autograder.course import Course
 from autograder.execute import SKIP_TAG, SKIPPED
 from autograder.cells import NO_SANDBOX, is_test_cell
-from conftest import ASSIGNMENTS, REPLAY, ROOT
+from conftest import ASSIGNMENTS, NOTEBOOKS, REPLAY, ROOT
 from replay import REPLAY_MARK
 
 KIT = Course(ROOT)
-NOTEBOOKS = [(a, nb) for a in ASSIGNMENTS for nb in KIT.notebooks(a)]
 FEEDBACK_ROUNDS = 3  # bug rounds whose feedback pages are checked (see test_feedback_shows_no_hidden_test)
 
 

@@ -13,10 +13,9 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.course import Course
-from conftest import ASSIGNMENTS, ROOT
+from conftest import NOTEBOOKS, ROOT
 
 KIT = Course(ROOT)
-NOTEBOOKS = [(a, nb) for a in ASSIGNMENTS for nb in KIT.notebooks(a)]
 
 
 @pytest.mark.parametrize("aid, notebook", NOTEBOOKS)

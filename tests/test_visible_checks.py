@@ -15,12 +15,11 @@ import pytest
 from autograder import selftest
 from autograder.assignments import references
 from autograder.course import Course
-from conftest import ROOT
+from conftest import NOTEBOOKS, ROOT
 
 KIT = Course(ROOT)
 
 
-NOTEBOOKS = [(aid, nb) for aid in KIT.assignments() for nb in KIT.notebooks(aid)]
 
 
 @pytest.mark.parametrize("aid, notebook", NOTEBOOKS)
