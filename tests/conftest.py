@@ -4,7 +4,7 @@ Grading is the slow part (one sandboxed kernel per notebook), so each
 assignment is graded once per test session (across pytest-xdist's workers too): the solution, the untouched
 release, the replay attack (tests/replay.py) and the whole bug bank, all in
 one run of the parallel grader (autograder/parallel.py: nbgrader autograde per
-student on a LocalCluster of GRADING_WORKERS Dask workers).
+student on Dask: the test process's LocalCluster of GRADING_WORKERS workers, see dask_scheduler).
 Bugs that touch different answer cells and lose different test cells are
 packed several to a submission; the bug-bank test checks that every other
 cell kept full marks, which would expose any cross-talk.
@@ -12,7 +12,9 @@ cell kept full marks, which would expose any cross-talk.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import json
 import pickle
 import re
@@ -29,7 +31,7 @@ from nbgrader.api import Gradebook  # noqa: E402
 
 from autograder import assignments  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.parallel import grade_parallel  # noqa: E402
+from autograder.parallel import dask_client, grade_parallel  # noqa: E402
 from autograder.submissions import (apply_bugs, fill_release, solution_answers, write_samples,  # noqa: E402
                                     write_submission)
 from replay import replay_notebook  # noqa: E402
@@ -128,7 +130,7 @@ def bug_rounds(bugs: list, answers: dict[str, str]) -> list[list]:
     return rounds
 
 
-def grade_scratch(tmp: Path, aid: str) -> Graded:
+def grade_scratch(tmp: Path, aid: str, scheduler: str) -> Graded:
     course = Course.scratch(tmp, [aid])
     write_samples(course, aid)
     write_submission(course, REPLAY, aid, {nb: replay_notebook(course, aid, nb) for nb in course.notebooks(aid)})
@@ -142,7 +144,7 @@ def grade_scratch(tmp: Path, aid: str) -> Graded:
             answers = solution_answers(course, aid, nb)
             notebooks[nb] = fill_release(course, aid, nb, apply_bugs(answers, [b for b in bugs if b.cell in answers]))
         write_submission(course, student, aid, notebooks)
-    summary = grade_parallel(course, aid, workers=GRADING_WORKERS)
+    summary = grade_parallel(course, aid, scheduler=scheduler)
     if summary.failed:
         raise RuntimeError(f"grading {aid} failed for {summary.failed}; see the captured output")
     return Graded(course, aid, rounds)
@@ -160,7 +162,20 @@ def scratch_cache(tmp_path_factory, worker_id):
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory, worker_id):
+def dask_scheduler():
+    """scheduler() -> the address of this test process's LocalCluster of GRADING_WORKERS workers,
+    started on first use and closed with the session. The gradings of fixtures share it: a new
+    cluster costs 5 s of CPU, and each of its workers 1.5 s more to import the kit. (The tests of
+    `grade` itself, tests/test_parallel.py and the hostile catalogue, start their own.)"""
+    with contextlib.ExitStack() as stack:
+        @functools.cache
+        def scheduler() -> str:
+            return stack.enter_context(dask_client(GRADING_WORKERS, None)).scheduler.address
+        yield scheduler
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, worker_id, dask_scheduler):
     """graded(aid) -> Graded, computed once per assignment per test session.
 
     Under pytest-xdist each worker has its own session: the first to ask grades the
@@ -172,16 +187,16 @@ def graded(tmp_path_factory, worker_id):
 
     def get(aid: str) -> Graded:
         if aid not in cache:
-            cache[aid] = _graded_once(shared, aid)
+            cache[aid] = _graded_once(shared, aid, dask_scheduler)
         return cache[aid]
 
     return get
 
 
-def _graded_once(shared: Path, aid: str) -> Graded:
+def _graded_once(shared: Path, aid: str, scheduler) -> Graded:
     done = shared / f"graded-{aid}.pickle"
     with open(shared / f"graded-{aid}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the worker dies
         if not done.exists():
-            done.write_bytes(pickle.dumps(grade_scratch(shared / f"course-{aid}", aid)))
+            done.write_bytes(pickle.dumps(grade_scratch(shared / f"course-{aid}", aid, scheduler())))
         return pickle.loads(done.read_bytes())

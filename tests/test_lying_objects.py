@@ -18,7 +18,7 @@ from autograder.cells import is_test_cell
 from autograder.course import Course
 from autograder.execute import SKIP_TAG
 from autograder.submissions import fill_release, solution_answers, write_submission
-from conftest import GRADING_WORKERS, ROOT, Graded
+from conftest import ROOT, Graded
 from hostile import AGREEABLE
 from autograder.parallel import grade_parallel
 
@@ -81,13 +81,13 @@ class GradientDescent(_Honest):
 
 
 @pytest.fixture(scope="module")
-def graded_lies(tmp_path_factory):
+def graded_lies(tmp_path_factory, dask_scheduler):
     course = Course.scratch(tmp_path_factory.mktemp("lies"), [AID])
     full = solution_answers(course, AID, NB)
     for student, (lie, _, _) in LIES.items():
         answers = {**full, CELL: full[CELL] + "\n\n# the lie\n" + textwrap.dedent(lie).strip() + "\n"}
         write_submission(course, student, AID, {NB: fill_release(course, AID, NB, answers)})
-    summary = grade_parallel(course, AID, workers=GRADING_WORKERS)
+    summary = grade_parallel(course, AID, scheduler=dask_scheduler())
     assert summary.failed == []
     return Graded(course, AID, {})
 
