@@ -4,7 +4,7 @@ Grading is the slow part (one sandboxed kernel per notebook), so each
 assignment is graded once per test session (across pytest-xdist's workers too): the solution, the untouched
 release, the replay attack (tests/replay.py) and the whole bug bank, all in
 one run of the parallel grader (autograder/parallel.py: nbgrader autograde per
-student on Dask: the test process's LocalCluster of GRADING_WORKERS workers, see dask_scheduler).
+student on Dask: the test process's LocalCluster of GRADING_WORKERS workers, see LocalDask).
 Bugs that touch different answer cells and lose different test cells are
 packed several to a submission; the bug-bank test checks that every other
 cell kept full marks, which would expose any cross-talk.
@@ -16,11 +16,14 @@ import contextlib
 import fcntl
 import functools
 import json
+import os
 import pickle
 import re
+import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -72,6 +75,18 @@ class Graded:
         with Gradebook(self.course.db_url, self.course.course_id) as gb:
             nb = gb.find_submission_notebook(notebook, self.assignment, student)
             return nb.code_score, nb.max_code_score
+
+    @contextlib.contextmanager
+    def feedback(self, *options: str) -> Iterator[Path]:
+        """Feedback of this course afresh (``nbgrader generate_feedback --force`` with ``options``),
+        its folder held until the block ends: test processes share the graded courses, and another's
+        run would remove the pages being read."""
+        folder = self.course.root / "feedback"
+        with open(self.course.root / "feedback.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            shutil.rmtree(folder, ignore_errors=True)  # only this run's pages, none of an earlier one's
+            self.course.nbgrader("generate_feedback", self.assignment, "--force", *options)
+            yield folder
 
     def report(self, student: str, notebook: str) -> dict:
         path = self.course.root / "autograded" / student / self.assignment / f"{notebook}.grading.json"
@@ -161,21 +176,31 @@ def scratch_cache(tmp_path_factory, worker_id):
     Course.scratch_cache = None
 
 
+@dataclass
+class LocalDask:
+    """This test process's LocalCluster of GRADING_WORKERS workers, started on first use of ``address``
+    and closed with the session (fixture ``dask_cluster``). The fixtures' gradings share it: a new cluster
+    costs 5 s of CPU, and each of its workers 1.5 s more to import the kit. (The tests of `grade` itself,
+    tests/test_parallel.py and the hostile catalogue, start their own.)"""
+
+    stack: contextlib.ExitStack
+    worker_pids: set[int] = field(default_factory=set)  # its worker processes, alive until the session ends
+
+    @functools.cached_property
+    def address(self) -> str:
+        client = self.stack.enter_context(dask_client(GRADING_WORKERS, None))
+        self.worker_pids.update(client.run(os.getpid).values())
+        return client.scheduler.address
+
+
 @pytest.fixture(scope="session")
-def dask_scheduler():
-    """scheduler() -> the address of this test process's LocalCluster of GRADING_WORKERS workers,
-    started on first use and closed with the session. The gradings of fixtures share it: a new
-    cluster costs 5 s of CPU, and each of its workers 1.5 s more to import the kit. (The tests of
-    `grade` itself, tests/test_parallel.py and the hostile catalogue, start their own.)"""
+def dask_cluster():
     with contextlib.ExitStack() as stack:
-        @functools.cache
-        def scheduler() -> str:
-            return stack.enter_context(dask_client(GRADING_WORKERS, None)).scheduler.address
-        yield scheduler
+        yield LocalDask(stack)
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory, worker_id, dask_scheduler):
+def graded(tmp_path_factory, worker_id, dask_cluster):
     """graded(aid) -> Graded, computed once per assignment per test session.
 
     Under pytest-xdist each worker has its own session: the first to ask grades the
@@ -187,16 +212,16 @@ def graded(tmp_path_factory, worker_id, dask_scheduler):
 
     def get(aid: str) -> Graded:
         if aid not in cache:
-            cache[aid] = _graded_once(shared, aid, dask_scheduler)
+            cache[aid] = _graded_once(shared, aid, dask_cluster)
         return cache[aid]
 
     return get
 
 
-def _graded_once(shared: Path, aid: str, scheduler) -> Graded:
+def _graded_once(shared: Path, aid: str, cluster: LocalDask) -> Graded:
     done = shared / f"graded-{aid}.pickle"
     with open(shared / f"graded-{aid}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the worker dies
         if not done.exists():
-            done.write_bytes(pickle.dumps(grade_scratch(shared / f"course-{aid}", aid, scheduler())))
+            done.write_bytes(pickle.dumps(grade_scratch(shared / f"course-{aid}", aid, cluster.address)))
         return pickle.loads(done.read_bytes())

@@ -146,16 +146,14 @@ def test_feedback_shows_no_hidden_test(graded, aid):
     The other bug rounds would repeat those pages at a second of nbconvert each."""
     g = graded(aid)
     first_rounds, later_rounds = list(g.rounds)[:FEEDBACK_ROUNDS], list(g.rounds)[FEEDBACK_ROUNDS:]
-    g.course.nbgrader("generate_feedback", aid, "--force",
-                      f"--CourseDirectory.student_id_exclude={','.join(later_rounds)}")
-    feedback = g.course.root / "feedback"
-    pages = list(feedback.rglob("*.html"))
-    students = {page.relative_to(feedback).parts[0] for page in pages}
-    assert students == {"sample-full", "sample-untouched", "sample-partial", REPLAY, *first_rounds}
-    for page in pages:
-        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # what the student reads
-        assert "Autograder" in text, page  # every test cell shows its verdict
-        assert 'record_for_grader("' not in text and "HIDDEN TESTS" not in text, page
+    with g.feedback(f"--CourseDirectory.student_id_exclude={','.join(later_rounds)}") as feedback:
+        pages = list(feedback.rglob("*.html"))
+        students = {page.relative_to(feedback).parts[0] for page in pages}
+        assert students == {"sample-full", "sample-untouched", "sample-partial", REPLAY, *first_rounds}
+        for page in pages:
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # what the student reads
+            assert "Autograder" in text, page  # every test cell shows its verdict
+            assert 'record_for_grader("' not in text and "HIDDEN TESTS" not in text, page
 
 
 @pytest.mark.parametrize("aid, notebook", NOTEBOOKS)

@@ -81,13 +81,13 @@ class GradientDescent(_Honest):
 
 
 @pytest.fixture(scope="module")
-def graded_lies(tmp_path_factory, dask_scheduler):
+def graded_lies(tmp_path_factory, dask_cluster):
     course = Course.scratch(tmp_path_factory.mktemp("lies"), [AID])
     full = solution_answers(course, AID, NB)
     for student, (lie, _, _) in LIES.items():
         answers = {**full, CELL: full[CELL] + "\n\n# the lie\n" + textwrap.dedent(lie).strip() + "\n"}
         write_submission(course, student, AID, {NB: fill_release(course, AID, NB, answers)})
-    summary = grade_parallel(course, AID, scheduler=dask_scheduler())
+    summary = grade_parallel(course, AID, scheduler=dask_cluster.address)
     assert summary.failed == []
     return Graded(course, AID, {})
 

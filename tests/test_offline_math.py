@@ -13,19 +13,19 @@ AID = "02_activations"  # the assignment with the most LaTeX
 
 def test_feedback_pages_load_mathjax_from_the_course_s_own_copy(graded):
     g = graded(AID)
-    g.course.nbgrader("generate_feedback", AID, "--force")
-    pages = sorted((g.course.root / "feedback").glob(f"*/{AID}/*.html"))
-    assert len(pages) >= 3
-    for page in pages:
-        html = page.read_text(encoding="utf-8")
-        assert r"\sigma" in html  # there is math to render
-        assert not re.search(r"https?://[^\s\"'<>]*mathjax", html, re.IGNORECASE), page
-        assert foreign_scripts(html) == [] and f'<script src="{LOCAL_MATHJAX}">' in html, page
-        loader, config = LOCAL_MATHJAX.split("?config=")
-        local = (page.parent / loader).resolve()
-        assert local.is_file() and local.read_bytes() == (mathjax.SOURCE / "MathJax.js").read_bytes()
-        for name in config.split(","):  # what MathJax.js loads next, from its own folder
-            assert (local.parent / "config" / f"{name}.js").is_file(), name
+    with g.feedback() as feedback:
+        pages = sorted(feedback.glob(f"*/{AID}/*.html"))
+        assert len(pages) >= 3
+        for page in pages:
+            html = page.read_text(encoding="utf-8")
+            assert r"\sigma" in html  # there is math to render
+            assert not re.search(r"https?://[^\s\"'<>]*mathjax", html, re.IGNORECASE), page
+            assert foreign_scripts(html) == [] and f'<script src="{LOCAL_MATHJAX}">' in html, page
+            loader, config = LOCAL_MATHJAX.split("?config=")
+            local = (page.parent / loader).resolve()
+            assert local.is_file() and local.read_bytes() == (mathjax.SOURCE / "MathJax.js").read_bytes()
+            for name in config.split(","):  # what MathJax.js loads next, from its own folder
+                assert (local.parent / "config" / f"{name}.js").is_file(), name
 
 
 def test_the_copy_is_made_once_and_repaired_when_it_differs(tmp_path):

@@ -29,9 +29,9 @@ def _set_manual_score(g, name, score):
 
 
 def _feedback_text(g) -> str:
-    g.course.nbgrader("generate_feedback", AID, "--force", "--student", STUDENT)
-    page = g.course.root / "feedback" / STUDENT / AID / f"{NB}.html"
-    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    with g.feedback("--student", STUDENT) as feedback:
+        page = feedback / STUDENT / AID / f"{NB}.html"
+        return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
 
 
 def test_pending_answers_are_named_in_feedback_and_counted_in_the_table(graded):
@@ -64,6 +64,5 @@ def test_a_notebook_without_written_answers_gets_no_note(graded):
     g = graded("01_numpy")
     row = next(r for r in grade_rows(g.course, "01_numpy") if r.student == STUDENT)
     assert (row.by_hand, row.pending, row.score) == (0, 0, autograded_points(g.course, "01_numpy", "01_numpy"))
-    g.course.nbgrader("generate_feedback", "01_numpy", "--force", "--student", STUDENT)
-    page = g.course.root / "feedback" / STUDENT / "01_numpy" / "01_numpy.html"
-    assert "Not graded yet" not in page.read_text()
+    with g.feedback("--student", STUDENT) as feedback:
+        assert "Not graded yet" not in (feedback / STUDENT / "01_numpy" / "01_numpy.html").read_text()
