@@ -85,6 +85,14 @@ class SandboxedExecute(Execute):
         # a graceful shutdown would give the submission's atexit hooks seconds of grader time.
         return "immediate"
 
+    @default("iopub_timeout")
+    def _wait_for_a_cell_s_last_output(self):
+        # After a cell's reply, nbclient waits this long for the rest of its output, and nbgrader makes
+        # running out of it stop the notebook. nbclient's 4 s was too short for a cell that sent a
+        # 100 MB message while the machine graded three other notebooks: the whole notebook scored 0.
+        # The wait ends as soon as the kernel says it is idle, and the notebook's deadline bounds it.
+        return 30
+
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
