@@ -16,7 +16,9 @@ import shutil
 from pathlib import Path
 
 import jupyter_server_mathjax
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"  # MathJax 2.7.9, as nbconvert's template expects
 FOLDER = "mathjax"  # under the feedback directory
@@ -32,6 +34,8 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/feedback.js");
 """
 LOCAL_PATH = Path("config", "local", "feedback.js")
 _CDN_SCRIPT = re.compile(r'<script src="https?://[^"]*mathjax[^"]*">', re.IGNORECASE)
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\salt=)", re.IGNORECASE)
+NO_ALT = "No description has been provided for this image"  # nbconvert's words
 
 
 def install(feedback_root: Path) -> Path:
@@ -59,10 +63,25 @@ class FeedbackExporter(HTMLExporter):
     from ``feedback/mathjax/`` instead of a CDN. Made by the GenerateFeedback converter (its parent)."""
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        html, resources = super().from_notebook_node(nb, resources, **kw)
+        html, resources = self._page(nb, resources, **kw)
         coursedir = self.parent.coursedir
         student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
         page_dir = coursedir.format_path(coursedir.feedback_directory, student, assignment)
         loader = install(Path(coursedir.root) / coursedir.feedback_directory) / "MathJax.js"
         src = f"{Path(os.path.relpath(loader, page_dir)).as_posix()}?config={CONFIG}"
         return _CDN_SCRIPT.sub(f'<script src="{src}">', html), resources
+
+    def _page(self, nb, resources=None, **kw):
+        """HTMLExporter.from_notebook_node without its last pass, which parses the page again with
+        BeautifulSoup and writes it back out: 60 % of the time of a feedback page, to give images
+        without one an alt text and to make the lab template's cells focusable (this template,
+        classic, has none). Images get the same alt text here, from the page as rendered."""
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code",
+                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                       parent=self, resources=resources))
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT}"', html), resources
