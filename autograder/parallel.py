@@ -13,10 +13,12 @@ student at a time. So SQLite sees a single writer ("database is locked" cannot
 happen), a server gradebook works alike, and every finished task is saved
 before the next one is.
 
-By default the cluster is a LocalCluster of one single-threaded worker process
-per core, closed when grading ends; ``--scheduler`` uses a running Dask cluster
-instead (see the README for what its workers need). Grading is the same
-computation wherever it runs, so scores are identical to serial grading.
+By default the cluster is a LocalCluster of single-threaded worker processes,
+one per core and one more (:func:`default_workers`), closed when grading ends;
+``--scheduler`` uses a running Dask cluster instead (see the README for what its
+workers need). Grading is the same computation wherever it runs, so scores are
+identical to serial grading. :func:`grade_assignments` grades several
+assignments in one run (the demo does), keeping every worker busy throughout.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import Callable, Iterator, TextIO
 
 from distributed import Client, LocalCluster, as_completed
 from nbgrader.utils import parse_utc
@@ -56,66 +58,103 @@ def grade_parallel(course: Course, aid: str, force: bool = False, workers: int |
     """Autograde the submissions of ``aid`` that need it, on Dask; see the module doc.
 
     force: regrade every submission (else, as nbgrader: those not autograded yet and
-        those handed in again since). workers: LocalCluster size (default: one per core).
+        those handed in again since). workers: LocalCluster size (default: :func:`default_workers`).
     scheduler: address of a running Dask scheduler (``tcp://host:8786``), instead of a LocalCluster.
-    batch_size: students per task (default: :func:`batches` decides).
+    batch_size: students per task (default: :func:`default_batch_size`).
+    """
+    return grade_assignments(course, [aid], force, workers, scheduler, out, batch_size)[aid]
+
+
+def grade_assignments(course: Course, aids: list[str], force: bool = False, workers: int | None = None,
+                      scheduler: str | None = None, out: TextIO | None = None, batch_size: int | None = None,
+                      when_done: Callable[[str, Summary], None] | None = None) -> dict[str, Summary]:
+    """:func:`grade_parallel` for several assignments in one run: assignment id -> its Summary.
+
+    Every assignment's tasks are submitted at once, in order, so no worker waits for the last
+    task of one assignment before it starts on the next. ``when_done(aid, summary)`` is called
+    in this process as soon as the last submission of ``aid`` is saved or given up (the demo
+    starts writing that assignment's feedback then, while the workers grade the next).
     """
     out = out or sys.stdout
-    summary = Summary()
-    students = to_grade(course, aid, force)
-    if not students:
-        print(f"nothing to grade for {aid}: every submission is autograded (--force regrades)", file=out)
-        return summary
+    summaries = {aid: Summary() for aid in aids}
     db_url = course.db_url
-    kit = make_kit(course, aid, db_url)
-    handins = [make_handin(course, aid, student, db_url) for student in students]
+    handins = {aid: [make_handin(course, aid, student, db_url) for student in to_grade(course, aid, force)]
+               for aid in aids}
+    for aid in [aid for aid in aids if not handins[aid]]:
+        print(f"nothing to grade for {aid}: every submission is autograded (--force regrades)", file=out)
+        if when_done:
+            when_done(aid, summaries[aid])
+    aids = [aid for aid in aids if handins[aid]]
+    if not aids:
+        return summaries
     with dask_client(workers, scheduler) as client:
         names = check_workers(client)
-        print(f"grading {len(handins)} submissions of {aid} on {len(names)} Dask workers", file=out)
+        total = sum(len(handins[aid]) for aid in aids)
+        what = aids[0] if len(aids) == 1 else ", ".join(f"{aid} ({len(handins[aid])})" for aid in aids)
+        print(f"grading {total} submissions of {what} on {len(names)} Dask workers", file=out)
         for name, reason in names.items():
             if reason:
                 print(f"WARNING: worker {name} has no sandbox ({reason}): its notebooks are graded "
                       f"without isolation", file=out)
-        progress = Progress(len(handins), out)
-        shared = client.scatter(kit, broadcast=True, hash=False)
+        progress = Progress(total, out)
+        kits = {aid: client.scatter(make_kit(course, aid, db_url), broadcast=True, hash=False) for aid in aids}
+        left = {aid: len(handins[aid]) for aid in aids}  # submissions neither saved nor given up yet
         tasks, batch_of = as_completed(), {}
 
-        def submit(batch: list[Handin]) -> None:
-            task = client.submit(grade_batch, shared, batch, pure=False)
-            batch_of[task] = batch
+        def submit(aid: str, batch: list[Handin], retry: bool = False) -> None:
+            # Dask runs the higher priority first: assignments in order, a retry before them all
+            priority = len(aids) if retry else len(aids) - 1 - aids.index(aid)
+            task = client.submit(grade_batch, kits[aid], batch, pure=False, priority=priority)
+            batch_of[task] = aid, batch
             tasks.add(task)
 
-        for batch in batches(handins, len(names), batch_size):
-            submit(batch)
+        size = batch_size or default_batch_size(total, len(names))
+        for aid in aids:
+            for batch in batches(handins[aid], size):
+                submit(aid, batch)
         for task in tasks:
-            batch, outcome = batch_of.pop(task), _outcome(task, progress)
+            (aid, batch), outcome = batch_of.pop(task), _outcome(task, progress)
+            summary = summaries[aid]
             for handin in batch:
+                name = handin.student if len(aids) == 1 else f"{handin.student} ({aid})"
                 graded = outcome.graded.get(handin.student) if outcome else None
+                if graded is None and len(batch) > 1:
+                    submit(aid, [handin], retry=True)  # on its own, so that whatever failed is its own
+                    continue
                 if graded is not None:
                     _save(course, aid, handin, graded, db_url)
                     summary.graded.append(handin.student)
-                    progress.finished(handin.student, True)
-                elif len(batch) > 1:
-                    submit([handin])  # again on its own, so that whatever failed is its own
                 else:
-                    progress.note(f"ERROR could not grade {handin.student} (see the lines above); "
+                    progress.note(f"ERROR could not grade {name} (see the lines above); "
                                   f"their earlier results, if any, are kept")
                     record_ungraded(db_url, course.course_id, aid, handin.student)
                     summary.failed.append(handin.student)
-                    progress.finished(handin.student, False)
+                progress.finished(name, graded is not None)
+                left[aid] -= 1
             task.release()
+            if left[aid] == 0:
+                summary.graded.sort()
+                summary.failed.sort()
+                if when_done:
+                    when_done(aid, summary)
         progress.close()
-    summary.graded.sort()
-    summary.failed.sort()
-    return summary
+    return summaries
 
 
-def batches(handins: list[Handin], workers: int, size: int | None = None) -> list[list[Handin]]:
-    """The students of each task, ``size`` at a time; by default enough tasks for every worker
-    to take several (so they finish together), at most MAX_BATCH students each (nbgrader's
-    start-up is paid once per task; progress moves when a task ends)."""
-    size = size or max(1, min(MAX_BATCH, len(handins) // (workers * TASKS_PER_WORKER)))
-    return [handins[i:i + size] for i in range(0, len(handins), size)]
+def default_batch_size(total: int, workers: int) -> int:
+    """Students per task by default, for a run of ``total`` submissions (of every assignment it grades).
+
+    Enough tasks for every worker to take several (so they finish together), at most MAX_BATCH
+    students each: nbgrader's start-up is paid once per task, and progress moves when a task ends.
+    """
+    return max(1, min(MAX_BATCH, total // (workers * TASKS_PER_WORKER)))
+
+
+def batches(handins: list[Handin], size: int) -> list[list[Handin]]:
+    """``handins`` in order, in as few tasks as hold at most ``size`` each, evenly (sizes differ by one
+    at most, so no worker is left with a small remainder while another takes a full task)."""
+    n = -(-len(handins) // size)
+    return [handins[i * len(handins) // n:(i + 1) * len(handins) // n] for i in range(n)]
 
 
 def _outcome(task, progress: Progress) -> BatchOutcome | None:
@@ -184,6 +223,13 @@ def _regular_files(root: Path, folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
+def default_workers() -> int:
+    """One worker per core, and one more: each worker's core idles while a kernel starts and while
+    nbgrader saves, so one per core leaves the cores a quarter idle. Measured on 2 cores, the
+    demo's 180 notebooks: 2 workers kept them 77 % busy (177 s), 3 workers 92 % (157 s)."""
+    return (os.cpu_count() or 1) + 1
+
+
 @contextmanager
 def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     """A client of the running cluster at ``scheduler``, or of a LocalCluster closed on exit."""
@@ -195,7 +241,7 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     # capped per kernel by the sandbox, so Dask's own memory limit (on the worker) is off; its
     # log lines (a worker slow to exit, killed at close) are not the instructor's business.
     # Everything listens on loopback, the scheduler's web page on a free port (8787 may be taken).
-    with LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address="127.0.0.1:0", memory_limit=0,
                       silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:

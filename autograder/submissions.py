@@ -8,11 +8,15 @@ kit builds them for its sample run and its tests:
 * the untouched release: the notebook as released;
 * a buggy submission: the full solution with one or more :class:`Bug` applied,
   each a plausible mistake from the assignment's bug bank;
-* the demo's three samples (:func:`write_samples`).
+* the three samples (:func:`write_samples`) the tests grade;
+* the demo's class (:func:`write_class`): the samples and students with a few
+  mistakes each, drawn from the bug bank.
 """
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,8 +105,8 @@ def autograded_points(course: Course, assignment: str, notebook: str, prefix: st
                      and cell.metadata.nbgrader["grade_id"].startswith(prefix)))
 
 
-def write_samples(course: Course, aid: str) -> None:
-    """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one.
+def write_samples(course: Course, aid: str) -> list[str]:
+    """submitted/sample-*/<aid>/: the solution, the untouched release, a partly wrong one (their ids).
 
     The partly wrong submission has, in each answer cell, the first bug of the
     bank that only the hidden tests catch: its visible checks all pass, and it
@@ -117,3 +121,34 @@ def write_samples(course: Course, aid: str) -> None:
         write_submission(course, "sample-untouched", aid, {nb: fill_release(course, aid, nb, {})})
         partial = apply_bugs(full, [b for b in sneaky if b.cell in full])
         write_submission(course, "sample-partial", aid, {nb: fill_release(course, aid, nb, partial)})
+    return ["sample-full", "sample-untouched", "sample-partial"]
+
+
+#: Students in the demo's class of each assignment.
+CLASS_SIZE = 30
+#: How many of the bank's mistakes a synthetic student makes (drawn uniformly from this tuple).
+MISTAKES = (0, 1, 1, 2, 2, 3)
+
+
+def write_class(course: Course, aid: str, size: int = CLASS_SIZE, seed: int = 0) -> list[str]:
+    """submitted/<student>/<aid>/ for a class of ``size``: the three samples of :func:`write_samples`,
+    then ``student-04`` ... with 0 to 3 mistakes each (:data:`MISTAKES`) from the bug bank, at most
+    one per answer cell so that they compose. Returns the class's student ids.
+
+    seed: the class drawn (the same seed, the same class, on every machine).
+    """
+    students = write_samples(course, aid)
+    rng = random.Random(f"{aid}:{seed}")
+    by_cell = defaultdict(list)
+    for bug in assignments.bug_bank(aid):
+        by_cell[bug.cell].append(bug)
+    cells = sorted(by_cell)
+    solutions = {nb: solution_answers(course, aid, nb) for nb in course.notebooks(aid)}
+    for i in range(len(students) + 1, size + 1):
+        picked = [rng.choice(by_cell[cell]) for cell in rng.sample(cells, min(len(cells), rng.choice(MISTAKES)))]
+        student = f"student-{i:02d}"
+        write_submission(course, student, aid, {
+            nb: fill_release(course, aid, nb, apply_bugs(full, [b for b in picked if b.cell in full]))
+            for nb, full in solutions.items()})
+        students.append(student)
+    return students

@@ -672,5 +672,5 @@ def grade_catalogue(tmp: Path, cell_timeout: int = 30) -> Course:
         listener.listen()
         write_catalogue(course, listener)
         with planted_material(course):
-            grade_parallel(course, AID)  # one Dask worker per core
+            grade_parallel(course, AID)  # the default LocalCluster
     return course

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 from nbgrader.api import Gradebook
@@ -28,9 +29,11 @@ from autograder.cli import grade, unfinished
 from autograder.course import Course
 from autograder.grading_task import Handin
 from autograder.report import grade_rows
-from autograder.parallel import MAX_BATCH, batches, grade_parallel, to_grade
+from autograder.parallel import (MAX_BATCH, batches, default_batch_size, grade_assignments, grade_parallel,
+                                 to_grade)
 from autograder.progress import Progress
-from autograder.submissions import apply_bugs, fill_release, solution_answers, write_samples, write_submission
+from autograder.submissions import (MISTAKES, apply_bugs, autograded_points, fill_release, solution_answers,
+                                    write_class, write_samples, write_submission)
 from conftest import ROOT, bug_rounds
 
 AID = "01_numpy"
@@ -166,10 +169,12 @@ def test_which_submissions_a_run_grades(tmp_path):
 
 def test_tasks_take_a_few_students_each():
     handins = [Handin(f"s{i}", {}) for i in range(100)]
-    sizes = [len(batch) for batch in batches(handins, 2)]
-    assert sizes == [MAX_BATCH] * (100 // MAX_BATCH)
-    assert [len(b) for b in batches(handins[:3], 2)] == [1] * 3  # too few students to share a task
-    assert [h.student for b in batches(handins[:7], 2, size=3) for h in b] == [f"s{i}" for i in range(7)]
+    assert [len(b) for b in batches(handins, default_batch_size(100, 2))] == [MAX_BATCH] * (100 // MAX_BATCH)
+    assert default_batch_size(3, 2) == 1  # too few students to share a task
+    assert default_batch_size(30, 2) == 7 and default_batch_size(6 * 30, 2) == MAX_BATCH  # the run's total counts
+    assert [len(b) for b in batches(handins[:30], 7)] == [6] * 5  # even: no remainder task of 2
+    assert [h.student for b in batches(handins[:7], 3) for h in b] == [f"s{i}" for i in range(7)]
+    assert [len(b) for b in batches(handins[:7], 3)] == [2, 2, 3]
 
 
 def test_progress_plain_lines_count_and_estimate():
@@ -266,3 +271,52 @@ def test_a_separately_started_scheduler_and_worker_grade_into_the_configured_gra
     assert not (course.root / "gradebook.db").exists()
     assert descendants("nbgrader", "ipykernel_launcher", "bwrap") == []  # the worker is still up; its grading is not
     assert len(descendants("dask scheduler", "dask worker")) >= 2
+
+
+def test_one_run_grades_several_assignments_and_says_when_each_is_saved(tmp_path, dask_cluster):
+    """grade_assignments (the demo's run): each assignment's summary, and its when_done called once,
+    when every one of its submissions already has its grades in the gradebook."""
+    aids = ["01_numpy", "02_activations"]
+    course = Course.scratch(tmp_path / "two", aids)
+    for aid in aids:
+        write_samples(course, aid)
+    seen = {}
+
+    def when_done(aid, summary):
+        seen[aid] = seen.get(aid, 0) + 1
+        assert summary.graded == ["sample-full", "sample-partial", "sample-untouched"]
+        scores = {r.student: (r.score, r.max_score) for r in grade_rows(course, aid)}
+        possible = autograded_points(course, aid, aid)
+        assert scores["sample-full"] == (possible, possible) and scores["sample-untouched"] == (0, possible)
+        assert 0 < scores["sample-partial"][0] < possible
+
+    out = io.StringIO()
+    summaries = grade_assignments(course, aids, force=True, scheduler=dask_cluster.address, out=out,
+                                  when_done=when_done)
+    assert seen == {aid: 1 for aid in aids}
+    assert all(s.failed == [] for s in summaries.values())
+    assert "grading 6 submissions of 01_numpy (3), 02_activations (3)" in out.getvalue()
+    assert "sample-full (02_activations)" in out.getvalue()  # progress lines name the assignment
+
+
+def test_the_demo_class_is_the_samples_and_seeded_students_with_a_few_bank_mistakes_each(tmp_path):
+    course = Course.scratch(tmp_path / "class", [AID])
+    students = write_class(course, AID, size=12)
+    assert students[:3] == ["sample-full", "sample-untouched", "sample-partial"] and len(set(students)) == 12
+    assert sorted(p.name for p in (course.root / "submitted").iterdir()) == sorted(students)
+    solution = solution_answers(course, AID, AID)
+    bank = {(b.cell, apply_bugs(solution, [b])[b.cell]): b.name for b in assignments.bug_bank(AID)}
+    made = {}
+    for student in students[3:]:
+        nb = nbformat.read(course.root / "submitted" / student / AID / f"{AID}.ipynb", as_version=4)
+        answers = {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        changed = {gid: source for gid, source in answers.items() if source != solution[gid]}
+        assert len(changed) <= max(MISTAKES)
+        made[student] = sorted(bank[cell, source] for cell, source in changed.items())  # KeyError: not a bank mistake
+    assert len({tuple(m) for m in made.values()}) > 3  # varied, not one mistake for all
+    again = Course.scratch(tmp_path / "again", [AID])
+    write_class(again, AID, size=12)
+    for student in students:  # seeded: the same class every time
+        assert ((again.root / "submitted" / student / AID / f"{AID}.ipynb").read_bytes()
+                == (course.root / "submitted" / student / AID / f"{AID}.ipynb").read_bytes())
