@@ -9,7 +9,7 @@ directory with the hardened configuration of nbgrader_config.py:
     feedback  autograded/ -> feedback/ (HTML, hidden tests removed)
     export    the gradebook -> reports/grades-<format>.csv (nbgrader, Moodle or Canvas)
     report    the grade table with the reason for every lost point
-    demo      all of the above on sample submissions built from the bug bank
+    demo      all of the above on a class per assignment built from the bug banks
     selftest  an assignment's hidden tests on the solution, the release and each bug, in seconds
 """
 
@@ -20,26 +20,31 @@ import re
 import shutil
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
-from .class_report import write_class_report
+from .class_report import misconceptions, write_class_report
 from .collect import Outcome, collect_handins, format_report
 from .export import FORMATS, export_grades, ungraded_written
 from .course import KIT_ROOT, Course
 from .gradebook_sync import fully_autograded
-from .parallel import Summary, dask_client, grade_parallel
-from .report import format_table, grade_rows, write_report
+from .parallel import Summary, grade_assignments, grade_parallel
+from .report import Row, format_table, grade_rows, write_report
 from .selftest import selftest
-from .submissions import write_samples
+from .submissions import CLASS_SIZE, write_class
 
 
 def release(course: Course, ids: list[str]) -> None:
-    """Generate the student release and a self-contained zip per assignment."""
+    """Generate the student release and a self-contained zip per assignment.
+
+    Every assignment of the course is released by one nbgrader run ("*": its start-up is paid once).
+    """
+    for pattern in ["*"] if sorted(ids) == course.assignments() else ids:
+        course.nbgrader("generate_assignment", pattern, "--force")
     for aid in ids:
-        course.nbgrader("generate_assignment", aid, "--force")
         bundle = _bundle(course, aid)
         print(f"released {aid}: notebooks/{aid}/ and {bundle.relative_to(course.root)}")
 
@@ -103,7 +108,7 @@ def grade(course: Course, aid: str, force: bool, workers: int | None = None,
     that have an autograded folder are skipped, as nbgrader skips them; a run
     that was killed midway leaves one such folder without saved grades: it is
     removed first, so this run grades that student again.
-    workers: LocalCluster size (default: one per core); scheduler: a running Dask cluster's address.
+    workers: LocalCluster size (default: one per core and one more); scheduler: a running Dask cluster's address.
     """
     for student in unfinished(course, aid):
         print(f"regrading {student}: the last grading run stopped before saving their grades")
@@ -134,28 +139,54 @@ def export(course: Course, fmt: str = "nbgrader") -> Path:
 
 
 def report(course: Course, aid: str) -> None:
-    rows = grade_rows(course, aid)
+    rows = write_reports(course, aid)
     print(format_table(aid, rows))
-    print(f"details: {write_report(course, aid, rows).relative_to(course.root)}")
-    print(f"class report: {write_class_report(course, aid, rows).relative_to(course.root)}")
+    print(f"details: reports/{aid}.md\nclass report: reports/{aid}.html")
+
+
+def write_reports(course: Course, aid: str) -> list[Row]:
+    """reports/<aid>.md (the table and every reason) and reports/<aid>.html (the class report); their rows."""
+    rows = grade_rows(course, aid)
+    write_report(course, aid, rows)
+    write_class_report(course, aid, rows)
+    return rows
 
 
 def demo(course: Course, ids: list[str]) -> None:
-    """Release, grade the samples, write feedback, export, report: the kit end to end."""
+    """Release, grade a class of CLASS_SIZE per assignment, write feedback, export, report: the kit end to end.
+
+    The workers grade every assignment in one run (grade_assignments); each assignment's feedback
+    and reports are written here, in a thread, while they grade the next one.
+    """
     started = time.perf_counter()
     release(course, ids)
-    # one LocalCluster for every assignment: its worker processes start (and import Dask) once
-    with dask_client(None, None) as client:
-        for aid in ids:
-            write_samples(course, aid)
-            grade(course, aid, force=True, scheduler=client.scheduler.address)
-            feedback(course, aid)
-    print(f"grade table: {export(course).relative_to(course.root)}\n")
     for aid in ids:
-        report(course, aid)
-        print()
-    print(f"feedback for students: feedback/<student>/<assignment>/*.html; "
+        write_class(course, aid)
+    rows = {}
+    with ThreadPoolExecutor(max_workers=1) as writer:  # one assignment at a time: one nbgrader process
+        grade_assignments(course, ids, force=True, when_done=lambda aid, _: rows.update(
+            {aid: writer.submit(feedback_and_reports, course, aid)}))
+    print(f"\ngrade table: {export(course).relative_to(course.root)}")
+    for aid in ids:
+        print(class_summary(aid, rows[aid].result()))
+    print(f"\nfeedback for students: feedback/<student>/<assignment>/*.html; "
           f"total {time.perf_counter() - started:.0f} s")
+
+
+def feedback_and_reports(course: Course, aid: str) -> list[Row]:
+    feedback(course, aid)
+    return write_reports(course, aid)
+
+
+def class_summary(aid: str, rows: list[Row]) -> str:
+    """A few lines on how the class did on ``aid``: the reports (write_reports) say the rest."""
+    scored, possible = sum(r.score for r in rows), sum(r.max_score for r in rows)
+    lines = [f"\n{aid}: {len(rows)} submissions, mean {100 * scored / max(possible, 1.0):.0f} % autograded, "
+             f"{sum(r.score == r.max_score for r in rows)} with full marks, "
+             f"{sum(r.score == 0 for r in rows)} with none"]
+    lines += [f"  {m.count:3d} x {m.bug}: {m.why}" for m in misconceptions(rows)[:3]]
+    lines.append(f"  table: reports/{aid}.md, class report: reports/{aid}.html")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=KIT_ROOT, help="course directory (default: this repo)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in [("release", "generate notebooks/ from solutions/"),
-                       ("demo", "release, grade the sample submissions, feedback, report")]:
+                       ("demo", f"release, grade a class of {CLASS_SIZE} per assignment (drawn from the "
+                                f"bug banks), feedback, report")]:
         p = sub.add_parser(name, help=text)
         p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p = sub.add_parser("collect", help="import hand-ins: <student>/ folders, <student>.zip, team repositories, "
@@ -178,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignment")
     p.add_argument("--force", action="store_true", help="regrade submissions graded before")
     p.add_argument("--workers", type=int, metavar="N", help="Dask worker processes of the local cluster "
-                                                            "(default: one per core)")
+                                                            "(default: one per core and one more)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="grade on a running Dask cluster instead, "
                                                           "e.g. tcp://10.0.0.5:8786 (see the README)")
     for name, text in [("feedback", "write HTML feedback without hidden tests"),

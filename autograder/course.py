@@ -132,12 +132,13 @@ def link_shared_files(assignment: str, student: str, notebooks: list[str]) -> No
 
     Links helpers.py into the released assignment folder, so the notebook
     imports the one shared copy (relative link: it survives moving the repo).
-    notebooks: the source notebook paths nbgrader just converted.
+    notebooks: the source notebook paths nbgrader just converted, solutions/<assignment>/*.ipynb;
+    they name the assignment, as ``assignment`` does not when a run releases several ("*").
     """
     if not notebooks:
         return
     root = Path(notebooks[0]).resolve().parent.parent.parent
-    folder = root / "notebooks" / assignment
+    folder = root / "notebooks" / Path(notebooks[0]).parent.name
     for name in SHARED_FILES:
         link = folder / name
         if link.is_symlink() or link.exists():

@@ -118,12 +118,16 @@ def grade_table(course: Course) -> GradeTable:
 
 
 def ungraded_written(course: Course) -> list[str]:
-    """One line per submission whose written answers are not all graded by hand (they count 0 so far)."""
-
+    """One line per assignment naming the submissions whose written answers are not all graded by hand
+    (they count 0 so far); a class of 30 is one line, not 30."""
+    lines = []
     with Gradebook(course.db_url, course.course_id) as gb:
-        return [f"{sub.student.id} / {a.name}: written answers not graded yet (they count 0 in the export)"
-                for a in gb.assignments for sub in sorted(a.submissions, key=lambda s: s.student.id)
-                if sub.needs_manual_grade]
+        for a in gb.assignments:
+            waiting = sorted(sub.student.id for sub in a.submissions if sub.needs_manual_grade)
+            if waiting:
+                lines.append(f"{a.name}: written answers not graded yet in {len(waiting)} "
+                             f"submission{'s' * (len(waiting) > 1)} (they count 0 in the export): {', '.join(waiting)}")
+    return lines
 
 
 def _total(gb: Gradebook, assignment: str, student: str) -> float | None:

@@ -108,7 +108,7 @@ def test_lms_totals_hold_autograded_and_manual_points(graded):
 
 def test_answers_awaiting_manual_grading_are_named(graded):
     assert ungraded_written(graded) == [
-        f"sample-partial / {AID}: written answers not graded yet (they count 0 in the export)"]
+        f"{AID}: written answers not graded yet in 1 submission (they count 0 in the export): sample-partial"]
 
 
 def test_an_unknown_format_is_refused(graded):
