@@ -82,11 +82,23 @@ class Graded:
         its folder held until the block ends: test processes share the graded courses, and another's
         run would remove the pages being read."""
         folder = self.course.root / "feedback"
-        with open(self.course.root / "feedback.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        with self._exclusive("feedback"):
             shutil.rmtree(folder, ignore_errors=True)  # only this run's pages, none of an earlier one's
             self.course.nbgrader("generate_feedback", self.assignment, "--force", *options)
             yield folder
+
+    @contextlib.contextmanager
+    def hand_grading(self) -> Iterator[None]:
+        """Held by a test that gives written answers points by hand and reads what follows: test
+        processes share the graded courses, and two such tests would see each other's points."""
+        with self._exclusive("hand-grading"):
+            yield
+
+    @contextlib.contextmanager
+    def _exclusive(self, what: str) -> Iterator[None]:
+        with open(self.course.root / f"{what}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+            yield
 
     def report(self, student: str, notebook: str) -> dict:
         path = self.course.root / "autograded" / student / self.assignment / f"{notebook}.grading.json"

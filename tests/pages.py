@@ -11,6 +11,7 @@ run as script.
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -65,6 +66,11 @@ class _Finder(HTMLParser):
                 self.places.append(f"inside <{self.open[-1]}>")
             else:
                 self.text.append(data)
+
+
+def readable(page: str) -> str:
+    """What a student reads of an HTML page: its text without tags, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def unsafe_places(html: str, token: str) -> tuple[list[str], str]:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import nbformat
@@ -21,6 +20,7 @@ from autograder.course import Course
 from autograder.execute import SKIP_TAG, SKIPPED
 from autograder.cells import NO_SANDBOX, is_test_cell
 from conftest import ASSIGNMENTS, NOTEBOOKS, REPLAY, ROOT
+from pages import readable
 from replay import REPLAY_MARK
 
 KIT = Course(ROOT)
@@ -151,7 +151,7 @@ def test_feedback_shows_no_hidden_test(graded, aid):
         students = {page.relative_to(feedback).parts[0] for page in pages}
         assert students == {"sample-full", "sample-untouched", "sample-partial", REPLAY, *first_rounds}
         for page in pages:
-            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # what the student reads
+            text = readable(page.read_text())  # what the student reads
             assert "Autograder" in text, page  # every test cell shows its verdict
             assert 'record_for_grader("' not in text and "HIDDEN TESTS" not in text, page
 

@@ -207,7 +207,7 @@ def _written_expected(gb) -> tuple[dict[str, list[str]], float]:
 
 def test_written_answers_show_manual_scores_and_what_awaits_grading(graded):
     g = graded(WRITTEN)
-    with Gradebook(g.course.db_url, g.course.course_id) as gb:
+    with g.hand_grading(), Gradebook(g.course.db_url, g.course.course_id) as gb:  # see Graded.hand_grading
         first = next(x for x in gb.find_submission_notebook(WRITTEN, WRITTEN, "sample-full").grades
                      if x.cell_type == "markdown" and x.needs_manual_grade)
         name, before = first.name, _written_expected(gb)[0]

@@ -9,9 +9,7 @@ solution get none, and the feedback shows the explanation without any expected v
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -29,6 +27,7 @@ from autograder.records import Outcome, Unsupported
 from autograder.report import grade_rows, write_report
 from autograder.submissions import Bug, apply_bugs, fill_release, solution_answers, write_submission
 from conftest import ASSIGNMENTS, REPLAY, ROOT
+from pages import readable
 
 KIT = Course(ROOT)
 AID = "01_numpy"
@@ -216,7 +215,7 @@ NOT_IN_BANK = ("Z = (X - mu) / np.where(sigma > 0, sigma, 1.0)", "Z = X - mu")  
 
 
 def _page_text(page: Path) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # what the student reads
+    return readable(page.read_text())  # what the student reads
 
 
 @pytest.fixture(scope="module")

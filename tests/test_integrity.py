@@ -31,7 +31,7 @@ from autograder.sandbox import probe_bwrap
 from autograder.stale import owner_gone
 from hostile import AID, CATALOGUE, FULL, NB, SURVIVOR, TRICK, expected_jail, grade_catalogue, secrets, targets
 from hostile import PNG_1PX, xss_token  # noqa: E402  (issue 8: outputs and pages)
-from pages import ALLOWED_MIME, rendered_pages, unsafe_places  # noqa: E402
+from pages import ALLOWED_MIME, readable, rendered_pages, unsafe_places  # noqa: E402
 
 CASES = {case.name: case for case in CATALOGUE}
 NEEDS_CGROUPS = {"fork-bomb", "memory-in-children"}  # limits on the submission as a whole
@@ -250,7 +250,7 @@ def test_honest_pages_keep_verdicts_prose_latex_and_images(catalogue, pages):
     tests = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     feedback = pages["sample-full"]["feedback"]
     assert feedback.count("Autograder: all ") == len(tests)  # every test cell's verdict: passed
-    assert ">Assignment 01 — numpy in a nutshell<" in feedback
+    assert "Assignment 01 — numpy in a nutshell¶" in readable(feedback)  # the heading, as it reads
     assert r"$D_{ij} = \lVert x_i - y_j \rVert^2 = \sum_k (x_{ik} - y_{jk})^2$" in feedback
     for page in pages["xss-display"].values():  # the one image among the displays survives
         assert f'src="data:image/png;base64,{PNG_1PX}"' in page
