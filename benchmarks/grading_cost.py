@@ -1,13 +1,14 @@
 """What grading one notebook costs, per assignment, against a bare kernel start.
 
-One scratch course holds the full solution of every assignment for a few students. Each round
+One scratch course holds the full solution of every assignment for as many students as one task of
+the parallel grader takes (MAX_BATCH: one nbgrader start-up per task is part of the cost). Each round
 grades every assignment with the real serial ``nbgrader autograde`` (sandboxed), assignments
 alternating so all see the same machine state, and also starts a bare Jupyter kernel that imports
 numpy and matplotlib (the floor any grader pays per notebook). Prints, per assignment, the wall
 seconds per notebook (median over rounds), the kernel's own seconds from ``<notebook>.grading.json``
 (kernel start to last cell), and the ratios to the floor and to assignment 02.
 
-    .venv/bin/python benchmarks/grading_cost.py [--students 3] [--rounds 2]
+    .venv/bin/python benchmarks/grading_cost.py [--students 10] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jupyter_client.manager import start_new_kernel  # noqa: E402
 
 from autograder.course import Course  # noqa: E402
+from autograder.parallel import MAX_BATCH  # noqa: E402
 from autograder.submissions import fill_release, solution_answers, write_submission  # noqa: E402
 
 
@@ -42,7 +44,7 @@ def bare_kernel_seconds() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=3)
+    parser.add_argument("--students", type=int, default=MAX_BATCH)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,21 +1,22 @@
 """Serial ``nbgrader autograde`` against the parallel grader (autograder/parallel.py), same run.
 
-Two copies of one scratch course hold the same N submissions of an assignment
-(the solution, the untouched release and the bug bank's submissions, in
-turn). One copy is graded by a single ``nbgrader autograde`` run, the other by
-the parallel grader on a LocalCluster (cluster start-up included); the script
-prints both wall times, seconds per notebook, the grader's own CPU time per
-notebook, the speed-up, and whether every cell's score agrees. On a machine
-that others load too, the wall figures say little: print the load average.
+Two copies of one scratch course hold the same submissions: N of one assignment, or with
+``--every`` N of every assignment (the demo's class: autograder.submissions.write_class). One
+copy is graded by serial ``nbgrader autograde`` runs (one per assignment), the other by the
+parallel grader in one run on a LocalCluster (cluster start-up included); the script prints
+both wall times, seconds per notebook, the grader's own CPU time per notebook, the speed-up,
+whether every cell's score agrees, and what 100 students x every assignment would take at the
+parallel pace. On a machine that others load too, the wall figures say little: it prints the
+load average.
 
-    .venv/bin/python benchmarks/parallel_grading.py [--students 20] [--workers 2] [--assignment 01_numpy]
+    .venv/bin/python benchmarks/parallel_grading.py [--students 100] [--assignment 01_numpy]
+    .venv/bin/python benchmarks/parallel_grading.py --every [--students 30] [--workers N]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import itertools
 import os
 import resource
 import shutil
@@ -28,21 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nbgrader.api import Gradebook  # noqa: E402
 
-from autograder import assignments  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.parallel import grade_parallel  # noqa: E402
-from autograder.submissions import apply_bugs, fill_release, solution_answers, write_submission  # noqa: E402
-
-
-def write_class(course: Course, aid: str, students: int) -> None:
-    """``students`` submissions: the full solution, the untouched release, then each bug in turn."""
-    answers = {nb: solution_answers(course, aid, nb) for nb in course.notebooks(aid)}
-    kinds = itertools.cycle([[], None, *([bug] for bug in assignments.bug_bank(aid))])
-    for i, bugs in zip(range(students), kinds):
-        write_submission(course, f"student-{i:03d}", aid, {
-            nb: fill_release(course, aid, nb, {} if bugs is None else
-                             apply_bugs(answers[nb], [b for b in bugs if b.cell in answers[nb]]))
-            for nb in answers})
+from autograder.parallel import default_workers, grade_assignments  # noqa: E402
+from autograder.submissions import write_class  # noqa: E402
 
 
 def cell_scores(course: Course, aid: str) -> dict:
@@ -67,31 +56,35 @@ def timed(run) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--students", type=int, help="per assignment (default: 100, or 30 with --every)")
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--assignment", default="01_numpy")
+    parser.add_argument("--every", action="store_true", help="every assignment, not only --assignment")
     args = parser.parse_args()
-    aid = args.assignment
+    students = args.students or (30 if args.every else 100)
     with tempfile.TemporaryDirectory() as tmp:
-        serial = Course.scratch(Path(tmp) / "serial", [aid])
-        write_class(serial, aid, args.students)
+        serial = Course.scratch(Path(tmp) / "serial", None if args.every else [args.assignment])
+        aids = serial.assignments()
+        for aid in aids:
+            write_class(serial, aid, size=students)
         shutil.copytree(serial.root, Path(tmp) / "parallel", symlinks=True)
         parallel = Course(Path(tmp) / "parallel")
-        notebooks = args.students * len(serial.notebooks(aid))
+        notebooks = students * sum(len(serial.notebooks(aid)) for aid in aids)
 
         load = os.getloadavg()[0]
-        serial_s, serial_cpu = timed(lambda: serial.nbgrader("autograde", aid, "--create"))
-        parallel_s, parallel_cpu = timed(lambda: grade_parallel(parallel, aid, workers=args.workers,
-                                                                out=io.StringIO()))
-
-        same = cell_scores(serial, aid) == cell_scores(parallel, aid)
-    print(f"{args.students} submissions of {aid} ({notebooks} notebooks), {os.cpu_count()} cores, "
+        serial_s, serial_cpu = timed(lambda: [serial.nbgrader("autograde", aid, "--create") for aid in aids])
+        parallel_s, parallel_cpu = timed(lambda: grade_assignments(parallel, aids, workers=args.workers,
+                                                                   out=io.StringIO()))
+        same = all(cell_scores(serial, aid) == cell_scores(parallel, aid) for aid in aids)
+        per_student = parallel_s / students  # seconds per student, all these assignments
+    print(f"{students} submissions of {', '.join(aids)} ({notebooks} notebooks), {os.cpu_count()} cores, "
           f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(f"  serial nbgrader autograde  {serial_s:7.1f} s wall {serial_s / notebooks:5.2f} s per notebook, "
           f"{serial_cpu / notebooks:5.2f} grader CPU s per notebook")
     print(f"  parallel, {args.workers} Dask workers  {parallel_s:7.1f} s wall {parallel_s / notebooks:5.2f} s per notebook, "
           f"{parallel_cpu / notebooks:5.2f} grader CPU s per notebook")
     print(f"  speed-up {serial_s / parallel_s:.2f}x (wall); every cell's score identical: {'yes' if same else 'NO'}")
+    print(f"  100 students x these {len(aids)} assignments at the parallel pace: {100 * per_student / 60:.1f} min")
 
 
 if __name__ == "__main__":
