@@ -77,13 +77,9 @@ class Course:
 
     def nbgrader(self, *args: str, check: bool = True, timeout: float = 3600) -> subprocess.CompletedProcess:
         """Run ``nbgrader ARGS`` in this course, as an instructor would from its root."""
-        env = dict(os.environ)
-        bin_dir = str(Path(sys.executable).parent)  # nbgrader calls `alembic` by name
-        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-        env["PYTHONPATH"] = str(KIT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={self.root}"]
-        done = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout,
-                              preexec_fn=_die_with_parent)
+        done = subprocess.run(cmd, cwd=self.root, env=nbgrader_env(), capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=die_with_parent)
         if check and done.returncode != 0:
             raise RuntimeError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
         return done
@@ -121,7 +117,16 @@ class Course:
         return course
 
 
-def _die_with_parent() -> None:
+def nbgrader_env() -> dict[str, str]:
+    """The environment nbgrader runs in: this one, with the venv's commands and the kit importable."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader calls `alembic` by name
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = str(KIT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def die_with_parent() -> None:
     """In the child, before nbgrader starts: SIGKILL it when the process that started it dies
     (a Dask worker killed mid-batch leaves no nbgrader grading on)."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -6,8 +6,9 @@ client sends the assignment's :class:`Kit` (the course's nbgrader_config.py,
 the release and a gradebook seeded with the assignment's definition) and the
 students' :class:`Handin` s. The task lays out a course of just those students
 in a private scratch folder, runs the real ``nbgrader autograde`` there once
-(the same sandboxed pipeline, a kernel per notebook; nbgrader's start-up is
-paid once per batch) against that private gradebook, and returns a
+(the same sandboxed pipeline, a kernel per notebook; a fork of the worker's
+warm server, autograder/warm.py, so nbgrader's imports are paid once per
+worker) against that private gradebook, and returns a
 :class:`BatchOutcome`: each graded student's autograded files and the grades
 nbgrader saved. It writes nothing outside its scratch folder, so any number
 of tasks can run at once, on any machine.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from . import warm
 from .course import KIT_ROOT, SHARED_FILES, Course
 from .execute import SCRATCH_PREFIX
 from .gradebook_sync import NotebookGrades, grant_extension, read_autogrades
@@ -89,8 +91,7 @@ def grade_batch(kit: Kit, handins: list[Handin]) -> BatchOutcome:
                 grant_extension(db_url, kit.course_id, kit.assignment, handin.student, handin.extension)
         # --force: this private course has graded no one yet; db_url on the command line
         # wins over any gradebook the course's configuration names.
-        done = course.nbgrader("autograde", kit.assignment, "--force", f"--CourseDirectory.db_url={db_url}",
-                               check=False)
+        done = warm.nbgrader(course.root, "autograde", kit.assignment, "--force", f"--CourseDirectory.db_url={db_url}")
         graded = {}
         for handin in handins:
             folder = course.root / "autograded" / handin.student / kit.assignment

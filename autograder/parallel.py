@@ -34,6 +34,7 @@ from typing import Callable, Iterator, TextIO
 from distributed import Client, LocalCluster, as_completed
 from nbgrader.utils import parse_utc
 
+from . import warm
 from .course import Course
 from .gradebook_sync import assignment_seed, extension_of, record_ungraded, save_autogrades
 from .grading_task import BatchOutcome, Graded, Handin, Kit, grade_batch, write_tree
@@ -144,10 +145,14 @@ def grade_assignments(course: Course, aids: list[str], force: bool = False, work
 def default_batch_size(total: int, workers: int) -> int:
     """Students per task by default, for a run of ``total`` submissions (of every assignment it grades).
 
-    Enough tasks for every worker to take several (so they finish together), at most MAX_BATCH
-    students each: nbgrader's start-up is paid once per task, and progress moves when a task ends.
+    At most MAX_BATCH students a task (nbgrader's start-up is paid once per task, and progress
+    moves when a task ends), at least TASKS_PER_WORKER tasks a worker, and as many tasks as a
+    multiple of the workers, so that no worker grades a last task alone while the others idle
+    (100 students on 3 workers: 12 tasks of 9, not 10 of 10).
     """
-    return max(1, min(MAX_BATCH, total // (workers * TASKS_PER_WORKER)))
+    tasks = max(-(-total // MAX_BATCH), workers * TASKS_PER_WORKER)
+    tasks = -(-tasks // workers) * workers
+    return max(1, -(-total // tasks))
 
 
 def batches(handins: list[Handin], size: int) -> list[list[Handin]]:
@@ -245,7 +250,10 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
                       host="127.0.0.1", dashboard_address="127.0.0.1:0", memory_limit=0,
                       silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
-        yield client
+        try:
+            yield client
+        finally:  # a worker of another cluster (--scheduler) keeps its servers warm for the next run
+            client.run(warm.stop)
 
 
 def check_workers(client: Client, timeout: float = 60) -> dict[str, str | None]:
@@ -255,6 +263,7 @@ def check_workers(client: Client, timeout: float = 60) -> dict[str, str | None]:
     """
     try:
         client.wait_for_workers(1, timeout=timeout)
+        client.run(warm.start)  # its imports run while the client sends the kits
         return client.run(probe_bwrap)
     except Exception as exc:
         raise SystemExit(f"grade: no Dask worker can grade ({type(exc).__name__}: {exc}); is one connected, "

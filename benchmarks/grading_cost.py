@@ -2,11 +2,13 @@
 
 One scratch course holds the full solution of every assignment for as many students as one task of
 the parallel grader takes (MAX_BATCH: one nbgrader start-up per task is part of the cost). Each round
-grades every assignment with the real serial ``nbgrader autograde`` (sandboxed), assignments
-alternating so all see the same machine state, and also starts a bare Jupyter kernel that imports
-numpy and matplotlib (the floor any grader pays per notebook). Prints, per assignment, the wall
-seconds per notebook (median over rounds), the kernel's own seconds from ``<notebook>.grading.json``
-(kernel start to last cell), and the ratios to the floor and to assignment 02.
+grades every assignment twice, assignments and routes alternating so all see the same machine state:
+with ``nbgrader autograde`` started as a subprocess (serial grading, `Course.nbgrader`) and through
+a warm server (what a parallel grading worker runs, :mod:`autograder.warm`), both sandboxed; and it
+starts a bare Jupyter kernel that imports numpy and matplotlib (the floor any grader pays per
+notebook). Prints, per assignment and route, the wall seconds per notebook (median over rounds),
+the kernel's own seconds from ``<notebook>.grading.json`` (kernel start to last cell), and the
+ratios to the floor and to assignment 02.
 
     .venv/bin/python benchmarks/grading_cost.py [--students 10] [--rounds 2]
 """
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jupyter_client.manager import start_new_kernel  # noqa: E402
 
+from autograder import warm  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.parallel import MAX_BATCH  # noqa: E402
 from autograder.submissions import fill_release, solution_answers, write_submission  # noqa: E402
@@ -54,26 +57,36 @@ def main() -> None:
             for i in range(args.students):
                 write_submission(course, f"s{i}", aid, {nb: fill_release(course, aid, nb, solution_answers(course, aid, nb))
                                                        for nb in course.notebooks(aid)})
-        wall = {aid: [] for aid in ids}
+        routes = {"subprocess": lambda *a: course.nbgrader(*a),
+                  "warm": lambda *a: warm.nbgrader(course.root, *a)}
+        wall = {(aid, r): [] for aid in ids for r in routes}
         kernel = {aid: [] for aid in ids}
         floor = []
-        for _ in range(args.rounds):
-            floor.append(bare_kernel_seconds())
-            for aid in ids:
-                notebooks = args.students * len(course.notebooks(aid))
-                started = time.perf_counter()
-                course.nbgrader("autograde", aid, "--create", "--force")
-                wall[aid].append((time.perf_counter() - started) / notebooks)
-                kernel[aid] += [json.loads(p.read_text())["seconds"]
-                                for p in (course.root / "autograded").glob(f"*/{aid}/*.grading.json")]
+        warm.start()  # a worker starts its server before its first task
+        try:
+            for _ in range(args.rounds):
+                floor.append(bare_kernel_seconds())
+                for aid in ids:
+                    notebooks = args.students * len(course.notebooks(aid))
+                    for route, grade in routes.items():
+                        started = time.perf_counter()
+                        done = grade("autograde", aid, "--create", "--force")
+                        wall[aid, route].append((time.perf_counter() - started) / notebooks)
+                        if done.returncode:
+                            raise SystemExit(f"{route} autograde of {aid} failed:\n{done.stderr}")
+                        kernel[aid] += [json.loads(p.read_text())["seconds"]
+                                        for p in (course.root / "autograded").glob(f"*/{aid}/*.grading.json")]
+        finally:
+            warm.stop()
     base = statistics.median(floor)
     print(f"bare kernel with numpy and matplotlib: {base:.2f} s (rounds: {', '.join(f'{t:.2f}' for t in floor)})")
-    reference = statistics.median(wall["02_activations"]) if "02_activations" in wall else None
-    for aid in ids:
-        w = statistics.median(wall[aid])
-        vs02 = f", {w / reference:.2f}x 02" if reference else ""
-        print(f"{aid:16} {w:5.2f} s per notebook (kernel {statistics.median(kernel[aid]):.2f} s): "
-              f"{w / base:.2f}x the bare kernel{vs02}")
+    for route in routes:
+        reference = statistics.median(wall["02_activations", route]) if "02_activations" in ids else None
+        for aid in ids:
+            w = statistics.median(wall[aid, route])
+            vs02 = f", {w / reference:.2f}x 02" if reference else ""
+            print(f"{route:10} {aid:16} {w:5.2f} s per notebook (kernel {statistics.median(kernel[aid]):.2f} s): "
+                  f"{w / base:.2f}x the bare kernel{vs02}")
 
 
 if __name__ == "__main__":

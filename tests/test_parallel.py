@@ -124,19 +124,23 @@ def test_the_local_cluster_has_the_workers_asked_for(courses):
 
 
 def descendants(*words: str, besides: set[int] = frozenset()) -> list[str]:
-    """Command lines of this process's descendants that contain any of ``words``, but those of ``besides``.
+    """Command lines of this process's descendants that contain any of ``words``, but those of ``besides``
+    and their own descendants.
 
     (Other graders may run on the same machine: only ours count.)
     """
-    cmdlines = [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True) if p.pid not in besides]
+    kept = set(besides)
+    for pid in besides:
+        kept.update(p.pid for p in psutil.Process(pid).children(recursive=True))
+    cmdlines = [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True) if p.pid not in kept]
     return [c for c in cmdlines if any(w in c for w in words)]
 
 
 def test_nothing_outlives_grading(courses, dask_cluster):
-    """The LocalCluster's worker processes are closed, no grading process or kernel is left.
+    """The LocalCluster's worker processes are closed, no grading process, warm server or kernel is left.
 
     The workers of the fixtures' cluster (conftest.LocalDask), if this process started one, stay up by design."""
-    assert descendants("spawn_main", "distributed", "dask", "nbgrader", "ipykernel_launcher", "bwrap",
+    assert descendants("spawn_main", "distributed", "dask", "nbgrader", "autograder.warm", "ipykernel_launcher", "bwrap",
                        besides=dask_cluster.worker_pids) == []
 
 
@@ -170,8 +174,12 @@ def test_which_submissions_a_run_grades(tmp_path):
 def test_tasks_take_a_few_students_each():
     handins = [Handin(f"s{i}", {}) for i in range(100)]
     assert [len(b) for b in batches(handins, default_batch_size(100, 2))] == [MAX_BATCH] * (100 // MAX_BATCH)
+    # as many tasks as a multiple of the workers: 12 of 8 or 9 on 3 workers, not 10 of 10
+    assert sorted({len(b) for b in batches(handins, default_batch_size(100, 3))}) == [8, 9]
+    assert len(batches(handins, default_batch_size(100, 3))) == 12
     assert default_batch_size(3, 2) == 1  # too few students to share a task
-    assert default_batch_size(30, 2) == 7 and default_batch_size(6 * 30, 2) == MAX_BATCH  # the run's total counts
+    assert default_batch_size(30, 2) == 8 and default_batch_size(6 * 30, 2) == MAX_BATCH  # the run's total counts
+    assert len(batches(handins[:30], default_batch_size(30, 2))) == 4  # two tasks a worker at least
     assert [len(b) for b in batches(handins[:30], 7)] == [6] * 5  # even: no remainder task of 2
     assert [h.student for b in batches(handins[:7], 3) for h in b] == [f"s{i}" for i in range(7)]
     assert [len(b) for b in batches(handins[:7], 3)] == [2, 2, 3]
@@ -270,6 +278,8 @@ def test_a_separately_started_scheduler_and_worker_grade_into_the_configured_gra
         assert verdicts(course, student) == verdicts(serial, student)
     assert not (course.root / "gradebook.db").exists()
     assert descendants("nbgrader", "ipykernel_launcher", "bwrap") == []  # the worker is still up; its grading is not
+    servers = [p for p in psutil.Process().children(recursive=True) if "autograder.warm" in " ".join(p.cmdline())]
+    assert servers and all(not s.children() for s in servers)  # it keeps its warm server, idle: no run left
     assert len(descendants("dask scheduler", "dask worker")) >= 2
 
 
