@@ -12,7 +12,10 @@ import sys
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)  # the autograder package lives beside this file
 
+from autograder import metadata_schema  # noqa: E402
 from autograder.course import Course, link_shared_files  # noqa: E402
+
+metadata_schema.install()  # every command validates cell metadata; the schema is checked once
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
