@@ -291,6 +291,27 @@ class Satisfies(Expectation):
             return self.message
 
 
+def real(value: Any) -> np.ndarray:
+    """``value`` as a float64 array; TypeError unless it holds real numbers (a complex number, a
+    string or an object is not cast silently)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError("not real numbers")
+    return array.astype(np.float64)
+
+
+def one_number(expected: float, what: str, rtol: float = 1e-9, atol: float = 1e-12) -> Satisfies:
+    """One real number close to ``expected``: a float, a numpy scalar, a 0-d or one-element array.
+
+    what: what the number is, for the message ("the loss").
+    """
+    def ok(value):
+        got = np.ravel(real(value))
+        return got.shape == (1,) and bool(np.isclose(got[0], expected, rtol=rtol, atol=atol))
+
+    return Satisfies(ok, f"wrong value (expected one number: {what})")
+
+
 DEFAULT_TIMEOUT = 60.0  # seconds per case or scenario: generous, a wrong loop is what it stops
 
 

@@ -17,7 +17,7 @@ import pytest
 
 import helpers
 from autograder import assignments
-from autograder.cases import AllOf, Case, Close, Equal, HiddenTest, New, Scenario, Set, is_structure
+from autograder.cases import AllOf, Case, Close, Equal, HiddenTest, New, Scenario, Set, is_structure, one_number
 from autograder.records import MAX_RECORD_BYTES, Outcome, RecordError, Unsupported, read_record
 from autograder.rules import Answers
 from autograder.scoring import case_problem, judge, scenario_problems
@@ -61,6 +61,18 @@ def test_a_ragged_value_is_that_case_failing_with_a_reason(tmp_path):
     assert not verdict.passed
     assert verdict.reason == ("one_hot (2 labels, k=3): returned a tuple of 2 items whose parts do not form "
                               "one array, expected an array of shape (2, 3)")
+
+
+@pytest.mark.parametrize("value, right", [
+    (0.25, True), (np.float32(0.25), True), (np.array(0.25), True), (np.array([[0.25]]), True),
+    (0.25 + 1e-12, True), (0.2500001, False), (np.array([0.25, 0.25]), False), ([], False),
+    (0.25 + 0j, False), (0.25 + 1j, False), ("0.25", False), (np.array([0.25], dtype=object), False),
+    (None, False), ({"loss": 0.25}, False), (float("nan"), False),
+])
+def test_one_number_takes_one_real_number_in_any_container_and_nothing_else(value, right):
+    problem = one_number(0.25, "the loss").check(Outcome(value=value))
+    assert (problem is None) == right
+    assert right or "the loss" in problem or "returned" in problem
 
 
 @pytest.mark.parametrize("value_json, reason", [

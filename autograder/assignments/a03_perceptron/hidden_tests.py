@@ -32,7 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from autograder.cases import Call, Close, Equal, HiddenTest, New, NoWarnings, Observe, Satisfies, Scenario, Set
+from autograder.cases import Call, Close, Equal, HiddenTest, New, NoWarnings, Observe, Scenario, Set, one_number
 from autograder.reference import CONTEXT, STEP, derivative, exact, sigmoid
 
 rng = np.random.default_rng(2027)
@@ -106,15 +106,6 @@ def _margin_ok(w, b, X):
 # ------------------------------------------------------------------ expectations
 
 
-def _number(expected, rtol=1e-9, atol=1e-12, what="the mean cost"):
-    """One number close to ``expected``: a float, a numpy scalar, a 0-d or one-element array."""
-    def ok(value):
-        got = np.ravel(np.asarray(value, dtype=np.float64))
-        return got.shape == (1,) and bool(np.isclose(got[0], expected, rtol=rtol, atol=atol))
-
-    return Satisfies(ok, f"wrong value (expected one number, {what})")
-
-
 def _model(kind="CE", alpha=0.5, epochs=100, w=None, b=None):
     """The first steps of a scenario: construct the object, then set w and b if given."""
     steps = [New("GradientDescent", (), {"alpha": alpha, "cost": kind, "epochs": epochs})]
@@ -182,7 +173,7 @@ def _pixels(n, d, constant=()):
 
 
 def _cost_case(X, y, w, b, kind, about, stable=False):
-    expect = _number(cost_value(w, b, X, y, kind))
+    expect = one_number(cost_value(w, b, X, y, kind), "the mean cost")
     return Scenario((*_model(kind, w=w, b=b), Call("cost_funct", (X, y), expect=expect & STABLE if stable else expect)),
                     about=about)
 
@@ -215,7 +206,7 @@ def _update_case(alpha, w0, b0, steps, about):
         *_model(alpha=alpha, w=w0, b=b0),
         *[Call("update", (np.array(gw, dtype=np.float64), float(gb))) for gw, gb in steps],
         Observe("w", expect=Close(_stepped(w0, [gw for gw, _ in steps], alpha), dtype_kind="f")),
-        Observe("b", expect=_number(float(_stepped([b0], [[gb] for _, gb in steps], alpha)[0]), what="the bias")),
+        Observe("b", expect=one_number(float(_stepped([b0], [[gb] for _, gb in steps], alpha)[0]), "the bias")),
     ), about=about)
 
 
@@ -253,7 +244,7 @@ def _optimise_case(kind, alpha, epochs, w0, b0, data, about):
         *_model(kind, alpha=alpha, epochs=epochs, w=w0, b=b0),
         Call("optimise", data, expect=Close(history, rtol=1e-7, atol=1e-10, dtype_kind="f")),
         Observe("w", expect=Close(w, rtol=1e-7, atol=1e-10)),
-        Observe("b", expect=_number(b, rtol=1e-7, atol=1e-10, what="the bias")),
+        Observe("b", expect=one_number(b, "the bias", rtol=1e-7, atol=1e-10)),
     ), about=about)
 
 

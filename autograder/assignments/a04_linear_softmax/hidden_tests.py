@@ -39,7 +39,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.cases import Case, Close, HiddenTest, NoWarnings, Satisfies
+from autograder.cases import Case, Close, HiddenTest, NoWarnings, one_number
 from autograder.reference import CONTEXT, STEP, derivative, exact, sigmoid
 
 rng = np.random.default_rng(2028)
@@ -277,15 +277,6 @@ def reference_train_minibatch(X, Y, lr, epochs, batch_size, seed, X_eval=None, Y
 # ------------------------------------------------------------------ expectations and cases
 
 
-def _number(expected, rtol=1e-10, atol=1e-12, what="the loss"):
-    """One number close to ``expected``: a float, a numpy scalar, a 0-d or one-element array."""
-    def ok(value):
-        got = np.ravel(np.asarray(value, dtype=np.float64))
-        return got.shape == (1,) and bool(np.isclose(got[0], expected, rtol=rtol, atol=atol))
-
-    return Satisfies(ok, f"wrong value (expected one number, {what})")
-
-
 def _case(call, args, expect, about, stable=False):
     return Case(call, args, expect=expect & STABLE if stable else expect, about=about)
 
@@ -295,7 +286,7 @@ def _scores_case(W, b, X, about):
 
 
 def _loss_case(W, b, X, Y, about, atol=EXACT["atol"]):
-    expect = _number(loss_value(W, b, X, Y), rtol=EXACT["rtol"], atol=atol)
+    expect = one_number(loss_value(W, b, X, Y), "the loss", rtol=EXACT["rtol"], atol=atol)
     return _case("squared_loss", (W, b, X, Y), expect, about)
 
 
@@ -306,8 +297,8 @@ def _gradient_case(W, b, X, Y, about):
 
 def _accuracy_case(W, b, X, y, about, ties_allowed=False):
     _clear(_exact_scores(W, b, X), ties_allowed)
-    return _case("accuracy", (W, b, X, y), _number(accuracy_value(W, b, X, y), rtol=0, atol=1e-12,
-                                                   what="the fraction of right predictions"), about)
+    return _case("accuracy", (W, b, X, y), one_number(accuracy_value(W, b, X, y),
+                                                      "the fraction of right predictions", rtol=0), about)
 
 
 def _sigmoid_case(W, b, X, Y, about, stable=False):
@@ -320,8 +311,8 @@ def _softmax_case(A, about, stable=False, tol=PROB):
 
 
 def _cross_entropy_case(A, y, about, stable=False):
-    return _case("softmax_cross_entropy", (A, y), _number(cross_entropy_value(A, y), rtol=1e-9, atol=1e-12,
-                                                          what="the mean cross-entropy"), about, stable)
+    return _case("softmax_cross_entropy", (A, y), one_number(cross_entropy_value(A, y),
+                                                             "the mean cross-entropy"), about, stable)
 
 
 def _cross_entropy_grad_case(A, y, about, stable=False, tol=PROB_GRAD):

@@ -60,7 +60,7 @@ from fractions import Fraction
 import numpy as np
 
 from autograder.cases import (Call, Case, Close, Equal, HiddenTest, New, NoWarnings, Observe, Satisfies, Scenario,
-                              Set)
+                              Set, one_number)
 from autograder.reference import CONTEXT, derivative, exact
 from autograder.relations import finite_differences, set_attributes_then
 
@@ -385,15 +385,6 @@ def _large_logits(problem, top=690.0):
 # ------------------------------------------------------------------ expectations and steps
 
 
-def _number(expected, rtol=1e-9, atol=1e-12, what="the loss"):
-    """One number close to ``expected``: a float, a numpy scalar, a 0-d or one-element array."""
-    def ok(value):
-        got = np.ravel(np.asarray(value, dtype=np.float64))
-        return got.shape == (1,) and bool(np.isclose(got[0], expected, rtol=rtol, atol=atol))
-
-    return Satisfies(ok, f"wrong value (expected one number, {what})")
-
-
 def _model(d, d_h, m, regs=None, params=None, seed=None):
     """Construct MLP(d, d_h, m, **regs[, seed]), then set W1, b1, W2, b2 if given."""
     kwargs = {**(regs or {}), **({} if seed is None else {"seed": seed})}
@@ -488,7 +479,7 @@ def _fprop_case(problem, about):
 
 def _loss_case(problem, regs, about, stable=False):
     params, X, y = problem
-    expect = _number(loss_value(params, X, y, regs))
+    expect = one_number(loss_value(params, X, y, regs), "the loss")
     return Scenario((*_model_for(problem, regs), Call("loss", (X, y), expect=expect & STABLE if stable else expect)),
                     about=about)
 

@@ -48,7 +48,7 @@ from decimal import Decimal
 import numpy as np
 
 from autograder.cases import (Call, Case, Close, Equal, Expectation, HiddenTest, New, NoWarnings, Observe,
-                              Raises, Result, Satisfies, Scenario, Set)
+                              Raises, Result, Satisfies, Scenario, Set, one_number, real)
 from autograder.records import Outcome, Unsupported
 from autograder.reference import derivative
 from autograder.reference import sigmoid as sigmoid_decimal
@@ -287,23 +287,6 @@ class Items(Expectation):
         return "; ".join(problems) if problems else None
 
 
-def _real(value):
-    """value as a float64 array; TypeError unless it holds real numbers (a complex one is not cast silently)."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError("not real numbers")
-    return array.astype(np.float64)
-
-
-def _number(expected, what, rtol=1e-9, atol=1e-12):
-    """One finite number close to ``expected``: a float, a numpy scalar, a 0-d or one-element array."""
-    def ok(value):
-        got = np.ravel(_real(value))
-        return got.shape == (1,) and bool(np.isclose(got[0], expected, rtol=rtol, atol=atol))
-
-    return Satisfies(ok, f"wrong value (expected one number: {what})")
-
-
 def _arrays(expected, tolerance=VALUE, exact=False):
     """A list of float arrays (compared one by one: the reason names the wrong one by its index)."""
     if exact:
@@ -367,7 +350,7 @@ def _variance_ok(shape, variance):
     share = 0.6827
 
     def ok(value):
-        W = _real(value)
+        W = real(value)
         if W.shape != shape or not np.all(np.isfinite(W)):
             return False
         sigma, n = np.sqrt(variance), W.size
@@ -450,7 +433,7 @@ def _guess(weights, biases, x):
 
 def _sample_case(params, loss, x, label, about):
     weights, biases = params
-    expect = Items((_number(sample_loss(weights, biases, x, label, loss), f'the loss "{loss}" of the sample'),
+    expect = Items((one_number(sample_loss(weights, biases, x, label, loss), f'the loss "{loss}" of the sample'),
                     Equal(_guess(weights, biases, x), dtype_kind="f")), ("loss", "one_hot_guess"))
     return Scenario((*_net(_sizes(params), loss, params), Call("feed_forward_sample", (x, label), expect=expect)),
                     about=f'sizes {_sizes(params)}, loss "{loss}", {about}')
@@ -459,8 +442,8 @@ def _sample_case(params, loss, x, label, about):
 def _dataset_case(params, loss, X, y, about):
     weights, biases = params
     accuracy = float(np.mean(_clear_argmax(forward(weights, biases, X)[1][-1]) == y))
-    expect = Items((_number(dataset_loss(weights, biases, X, y, loss), f'the mean of the samples\' "{loss}" losses'),
-                    _number(accuracy, "the fraction of samples whose argmax is the label, in [0, 1]")),
+    expect = Items((one_number(dataset_loss(weights, biases, X, y, loss), f'the mean of the samples\' "{loss}" losses'),
+                    one_number(accuracy, "the fraction of samples whose argmax is the label, in [0, 1]")),
                    ("average_loss", "accuracy"))
     return Scenario((*_net(_sizes(params), loss, params), Call("feed_forward_dataset", (X, y), expect=expect)),
                     about=f'sizes {_sizes(params)}, loss "{loss}", {about}')
@@ -506,7 +489,7 @@ def _backward_case(params, loss, x, label, about):
 def _lowered(x, label, loss, before):
     """The loss of the sample, computed here at the parameters the object holds after the step, is lower."""
     def predicate(weights, biases):
-        after = _loss64([_real(W) for W in weights], [_real(b) for b in biases], x, label, loss)
+        after = _loss64([real(W) for W in weights], [real(b) for b in biases], x, label, loss)
         return after < before
 
     return predicate
@@ -602,7 +585,7 @@ class CapacityOf(Expectation):
             return f"g: expected the name of a hidden activation ({', '.join(map(repr, ACTIVATIONS))}), got {got}"
         for key, value in zip(self.SHAPES, parts[1:]):
             try:
-                array = _real(value)
+                array = real(value)
             except (TypeError, ValueError):  # a string, a ragged list, complex numbers, an unrecordable object
                 return f"{key}: not an array of real numbers"
             if array.shape not in self.SHAPES[key]:
